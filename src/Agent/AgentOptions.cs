@@ -1,0 +1,31 @@
+namespace ConOps.Agent;
+
+/// <summary>Agent settings, bound from <c>ConOps:Agent</c> (environment: <c>ConOps__Agent__ConsoleUrl</c>, ...).</summary>
+public sealed class AgentOptions
+{
+    public const string Section = "ConOps:Agent";
+
+    /// <summary>The console's agent endpoint (its gRPC port), e.g. <c>http://127.0.0.1:8081</c>.</summary>
+    public string ConsoleUrl { get; set; } = "http://127.0.0.1:8081";
+
+    /// <summary>The host name apps target. Defaults to the machine name.</summary>
+    public string HostName { get; set; } = Environment.MachineName;
+
+    /// <summary>Where the agent keeps its identity and last desired state, so it survives restarts.</summary>
+    public string DataDirectory { get; set; } = "/var/lib/conops-agent";
+
+    /// <summary>The Docker engine to manage.</summary>
+    public string DockerEndpoint { get; set; } = "unix:///var/run/docker.sock";
+
+    /// <summary>Full reconcile of every app even without events, to catch anything missed.</summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the agent tells the console it is alive.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Longest wait between reconnect attempts (the backoff is jittered and capped here).</summary>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Grace period for a container to stop before it is killed.</summary>
+    public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}

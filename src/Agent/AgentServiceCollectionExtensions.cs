@@ -1,0 +1,39 @@
+using ConOps.Agent.Connection;
+using ConOps.Agent.Docker;
+using ConOps.Agent.Reconcile;
+using Docker.DotNet;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace ConOps.Agent;
+
+public static class AgentServiceCollectionExtensions
+{
+    /// <summary>
+    /// Everything the agent is: the engine client, the reconcile loop, the engine event watcher and the
+    /// console connection. Used by the agent's own Program and by the console's all-in-one mode.
+    /// </summary>
+    public static IServiceCollection AddConOpsAgent(this IServiceCollection services, IConfiguration configuration, string section = AgentOptions.Section)
+    {
+        services.AddOptions<AgentOptions>()
+            .Bind(configuration.GetSection(section))
+            .Validate(o => Uri.TryCreate(o.ConsoleUrl, UriKind.Absolute, out _), "ConOps:Agent:ConsoleUrl must be an absolute URL such as http://127.0.0.1:8081")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.HostName), "ConOps:Agent:HostName must not be empty")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "ConOps:Agent:DataDirectory must not be empty")
+            .Validate(o => o.ReconcileInterval >= TimeSpan.FromSeconds(1), "ConOps:Agent:ReconcileInterval must be at least 1 second")
+            .ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IDockerClient>(sp =>
+            new DockerClientBuilder().WithEndpoint(new Uri(sp.GetRequiredService<IOptions<AgentOptions>>().Value.DockerEndpoint)).Build());
+        services.AddSingleton<AgentIdentity>();
+        services.AddSingleton<AgentOutbox>();
+        services.AddSingleton<DesiredStateStore>();
+        services.AddSingleton<ServiceStatusBook>();
+        services.AddSingleton<Reconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<Reconciler>());
+        services.AddHostedService<EngineEventWatcher>();
+        services.AddHostedService<ConsoleConnection>();
+        return services;
+    }
+}

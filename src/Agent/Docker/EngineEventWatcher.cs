@@ -1,0 +1,61 @@
+using ConOps.Agent.Reconcile;
+using ConOps.Shared;
+using Docker.DotNet.Models;
+using Docker.DotNet;
+
+namespace ConOps.Agent.Docker;
+
+/// <summary>
+/// Self-heal trigger: listens to the engine's event stream for managed containers that stop, die or vanish,
+/// and enqueues a reconcile of their app at once instead of waiting for the periodic pass.
+/// </summary>
+public sealed partial class EngineEventWatcher(IDockerClient docker, Reconciler reconciler, TimeProvider time, ILogger<EngineEventWatcher> log) : BackgroundService
+{
+    private static readonly string[] Triggers = ["die", "stop", "kill", "destroy", "oom", "update", "health_status", "rename"];
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var parameters = new ContainerEventsParameters
+                {
+                    Filters = new Dictionary<string, IDictionary<string, bool>>
+                    {
+                        ["type"] = new Dictionary<string, bool> { ["container"] = true },
+                        ["label"] = new Dictionary<string, bool> { [ManagedLabels.ManagedFilter] = true },
+                        ["event"] = Triggers.ToDictionary(e => e, _ => true),
+                    },
+                };
+                // Anything may have happened while we were not listening.
+                reconciler.Enqueue(CoalescingQueue.AllApps);
+                await docker.System.MonitorEventsAsync(parameters, new Progress<Message>(OnEvent), stoppingToken);
+                delay = TimeSpan.FromSeconds(1);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                LogEventsLost(ex.Message, delay.TotalSeconds);
+                await Task.Delay(delay, time, stoppingToken);
+                delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 30));
+            }
+        }
+    }
+
+    private void OnEvent(Message message)
+    {
+        var attributes = message.Actor?.Attributes;
+        if (attributes is not null && attributes.TryGetValue(ManagedLabels.App, out var app) && !string.IsNullOrEmpty(app))
+        {
+            LogEvent(message.Action, app, attributes.TryGetValue(ManagedLabels.Service, out var service) ? service : "");
+            reconciler.Enqueue(app);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Engine event {Action} for app {App} service {Service}")]
+    private partial void LogEvent(string action, string app, string service);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the engine's event stream ({Error}); retrying in {Seconds} s")]
+    private partial void LogEventsLost(string error, double seconds);
+}

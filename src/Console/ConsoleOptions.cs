@@ -1,0 +1,22 @@
+namespace ConOps.Console;
+
+/// <summary>Console settings, bound from <c>ConOps:Console</c>.</summary>
+public sealed class ConsoleOptions
+{
+    public const string Section = "ConOps:Console";
+
+    /// <summary>Where the browser UI and REST API listen (HTTP/1.1).</summary>
+    public string UiUrl { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>Where agents connect (gRPC, HTTP/2 only). A separate port so the UI keeps HTTP/1.1 WebSockets.</summary>
+    public string AgentUrl { get; set; } = "http://127.0.0.1:8081";
+
+    /// <summary>Database, Git clones and checkouts live here.</summary>
+    public string DataDirectory { get; set; } = ".conops/data";
+
+    /// <summary>How often every app's branch is checked for new commits.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A host is offline when nothing arrived from its agent for this long.</summary>
+    public TimeSpan AgentTimeout { get; set; } = TimeSpan.FromSeconds(15);
+}

@@ -1,0 +1,102 @@
+using ConOps.Console.History;
+using ConOps.Contract;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+
+namespace ConOps.Console.Fleet;
+
+/// <summary>
+/// The console's end of the agent stream: registers the session, sends the host's desired state, and turns
+/// what the agent reports into fleet state and history. A host that stays silent longer than the agent
+/// timeout is dropped and shown offline.
+/// </summary>
+public sealed partial class AgentHubService(
+    AgentSessions sessions,
+    FleetState fleet,
+    DesiredStatePublisher publisher,
+    ReleaseLog releases,
+    IOptions<ConsoleOptions> options,
+    ILogger<AgentHubService> log) : AgentHub.AgentHubBase
+{
+    public override async Task Connect(IAsyncStreamReader<AgentMessage> requestStream, IServerStreamWriter<ConsoleMessage> responseStream, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        if (!await requestStream.MoveNext(ct) || requestStream.Current.KindCase != AgentMessage.KindOneofCase.Hello)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "The first message of a session must be hello."));
+        }
+        var hello = requestStream.Current.Hello;
+        if (string.IsNullOrWhiteSpace(hello.HostName))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "hello.host_name must not be empty."));
+        }
+
+        var host = hello.HostName;
+        using var session = sessions.Open(host);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, session.Closed);
+        fleet.HostConnected(hello);
+        LogConnected(host, hello.AgentVersion, hello.EngineVersion, hello.LastAppliedGeneration);
+
+        var writing = WriteAsync(session, responseStream, stop.Token);
+        try
+        {
+            await publisher.PublishAsync(host, stop.Token);
+            while (await NextAsync(requestStream, stop.Token))
+            {
+                fleet.HostSeen(host);
+                var message = requestStream.Current;
+                switch (message.KindCase)
+                {
+                    case AgentMessage.KindOneofCase.Status:
+                        fleet.ApplyStatus(host, message.Status);
+                        break;
+                    case AgentMessage.KindOneofCase.ApplyResult:
+                        await releases.CompleteAsync(host, message.ApplyResult, stop.Token);
+                        break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // Timed out or replaced by a newer session of the same host.
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            if (sessions.Remove(session))
+            {
+                fleet.HostDisconnected(host);
+                LogDisconnected(host);
+            }
+            try
+            {
+                await writing;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Waits for the next agent message, but no longer than the agent timeout (heartbeats come every few seconds).</summary>
+    private async Task<bool> NextAsync(IAsyncStreamReader<AgentMessage> stream, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(options.Value.AgentTimeout);
+        return await stream.MoveNext(timeout.Token);
+    }
+
+    private static async Task WriteAsync(AgentSession session, IServerStreamWriter<ConsoleMessage> stream, CancellationToken ct)
+    {
+        await foreach (var message in session.Outbound.Reader.ReadAllAsync(ct))
+        {
+            await stream.WriteAsync(message, ct);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Agent for host {Host} connected (agent {AgentVersion}, engine {EngineVersion}, applied generation {Generation})")]
+    private partial void LogConnected(string host, string agentVersion, string engineVersion, long generation);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent for host {Host} disconnected")]
+    private partial void LogDisconnected(string host);
+}

@@ -1,0 +1,55 @@
+using ConOps.Console.History;
+using ConOps.Contract;
+using Google.Protobuf;
+using Microsoft.EntityFrameworkCore;
+
+namespace ConOps.Console.Fleet;
+
+/// <summary>
+/// Assembles a host's desired state from the last good state of every app that targets it, gives it a new
+/// generation when it really changed, and sends it to the host's agent if one is connected.
+/// </summary>
+public sealed class DesiredStatePublisher(IDbContextFactory<ConOpsDb> dbs, AgentSessions sessions) : IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>Returns the host's current generation and whether this call created it.</summary>
+    public async Task<(long Generation, bool Changed)> PublishAsync(string host, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            await using var db = await dbs.CreateDbContextAsync(ct);
+            var apps = await db.Apps.AsNoTracking().Where(a => a.LastGoodState != null).ToListAsync(ct);
+            var state = new DesiredState();
+            foreach (var app in apps.Where(a => a.Hosts.Contains(host)).OrderBy(a => a.Name, StringComparer.Ordinal))
+            {
+                state.Apps.Add(AppDesiredState.Parser.ParseFrom(app.LastGoodState));
+            }
+            var bytes = state.ToByteArray();
+
+            var record = await db.Hosts.FindAsync([host], ct);
+            if (record is null)
+            {
+                record = new HostRecord { Name = host };
+                db.Hosts.Add(record);
+            }
+            var changed = record.DesiredState is null || !record.DesiredState.AsSpan().SequenceEqual(bytes);
+            if (changed)
+            {
+                record.Generation++;
+                record.DesiredState = bytes;
+                await db.SaveChangesAsync(ct);
+            }
+            state.Generation = record.Generation;
+            sessions.Send(host, new ConsoleMessage { DesiredState = state });
+            return (record.Generation, changed);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Dispose() => _gate.Dispose();
+}

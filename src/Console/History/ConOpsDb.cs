@@ -1,0 +1,117 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace ConOps.Console.History;
+
+/// <summary>The console's SQLite database: declared apps, hosts and the release history.</summary>
+public sealed class ConOpsDb(DbContextOptions<ConOpsDb> options) : DbContext(options)
+{
+    public DbSet<AppRecord> Apps => Set<AppRecord>();
+
+    public DbSet<HostRecord> Hosts => Set<HostRecord>();
+
+    public DbSet<ReleaseRecord> Releases => Set<ReleaseRecord>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite cannot order by DateTimeOffset text; store UTC ticks instead.
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<AppRecord>(app =>
+        {
+            app.HasKey(a => a.Name);
+            app.Property(a => a.Hosts);
+        });
+        modelBuilder.Entity<HostRecord>().HasKey(h => h.Name);
+        modelBuilder.Entity<ReleaseRecord>(release =>
+        {
+            release.HasIndex(r => new { r.App, r.Host, r.Generation });
+            release.HasIndex(r => r.CreatedAt);
+            release.OwnsMany(r => r.Services, s => s.ToJson());
+        });
+    }
+}
+
+/// <summary>An app: which compose project in which repository runs on which hosts.</summary>
+public sealed class AppRecord
+{
+    public required string Name { get; set; }
+
+    public required string RepoUrl { get; set; }
+
+    public string Branch { get; set; } = "main";
+
+    /// <summary>Folder inside the repository holding compose.yaml.</summary>
+    public string Path { get; set; } = ".";
+
+    public List<string> Hosts { get; set; } = [];
+
+    /// <summary>"config" when declared in the console's configuration, "api" when created at run time.</summary>
+    public string Source { get; set; } = "api";
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>The last desired state that rendered without error (protobuf bytes), kept so it survives restarts.</summary>
+    public byte[]? LastGoodState { get; set; }
+
+    /// <summary>Commit the last good state came from.</summary>
+    public string? LastGoodCommit { get; set; }
+}
+
+/// <summary>A host, remembered across restarts so desired-state generations only ever grow.</summary>
+public sealed class HostRecord
+{
+    public required string Name { get; set; }
+
+    public long Generation { get; set; }
+
+    /// <summary>The desired state last assembled for the host (protobuf bytes), to detect real changes.</summary>
+    public byte[]? DesiredState { get; set; }
+}
+
+/// <summary>One deployment of one app to one host.</summary>
+public sealed class ReleaseRecord
+{
+    public long Id { get; set; }
+
+    public required string App { get; set; }
+
+    public required string Host { get; set; }
+
+    public long Generation { get; set; }
+
+    /// <summary><c>&lt;branch&gt;@sha1:&lt;commit&gt;</c>.</summary>
+    public required string Revision { get; set; }
+
+    public string CommitMessage { get; set; } = "";
+
+    public string CommitAuthor { get; set; } = "";
+
+    /// <summary>poll, manual, deploy, self-heal, sync.</summary>
+    public string Trigger { get; set; } = "";
+
+    /// <summary>pending, succeeded, failed, no-change.</summary>
+    public string Outcome { get; set; } = "pending";
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    public List<ServiceOutcomeRecord> Services { get; set; } = [];
+}
+
+/// <summary>What happened to one service in a release.</summary>
+public sealed class ServiceOutcomeRecord
+{
+    public required string Service { get; set; }
+
+    public string ConfigHash { get; set; } = "";
+
+    /// <summary>unchanged, created, recreated, started, removed, failed.</summary>
+    public string Action { get; set; } = "";
+
+    public string? Error { get; set; }
+}

@@ -1,0 +1,22 @@
+using ConOps.Console.Api;
+using ConOps.Console.Components;
+using ConOps.Console.Fleet;
+using ConOps.Console.History;
+using ConOps.Console.Hosting;
+using ConOps.Console.Sync;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddConsoleHosting();
+builder.Services.AddHistory();
+builder.Services.AddFleet();
+builder.Services.AddGitSync();
+builder.Services.AddLocalAgent(builder.Configuration);
+builder.Services.AddConsoleUi();
+
+var app = builder.Build();
+await app.Services.MigrateHistoryAsync();
+app.LogEffectiveSettings();
+app.MapConsoleUi();
+app.MapConOpsApi();
+app.MapFleet(new Uri(app.Configuration["ConOps:Console:AgentUrl"] ?? new ConOps.Console.ConsoleOptions().AgentUrl).Port);
+await app.RunAsync();
