@@ -21,7 +21,7 @@ ENV_FILE="$REPO_ROOT/.conops/testenv.env"
 export DOCKER_CONFIG="$STATE/docker-config"
 export DOCKER_BUILDKIT=0        # legacy builder: no buildx plugin needed, works on engine 20.10
 unset DOCKER_HOST DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH || true
-export DEBIAN_FRONTEND=noninteractive
+export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
 
 D1_SOCK=/var/run/docker.sock
 D1_HOST="unix://$D1_SOCK"
@@ -95,7 +95,12 @@ wait_until() {
   done
 }
 
-pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+# alive and not a zombie (a detached process is reaped by whatever adopted it, maybe late)
+pid_alive() {
+  [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
+  local st; st="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1 || true)"
+  [ -n "$st" ] && [ "$st" != Z ]
+}
 pid_from() { [ -f "$1" ] && tr -dc '0-9' <"$1" || true; }
 # pid_matches PID WORD: the process's command line contains WORD
 pid_matches() { pid_alive "$1" && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q -- "$2"; }
@@ -131,9 +136,9 @@ need_root() { [ "$IS_ROOT" = 1 ] || die "$1 (run this script as root, e.g. 'sudo
 # ---------------------------------------------------------------- packages
 apt_update() {
   local deadline=$(( $(date +%s) + 600 ))
-  until apt-get -o DPkg::Lock::Timeout=600 update -qq >&2; do
+  until apt-get -o DPkg::Lock::Timeout=600 update -qq >>"$STATE/apt.log" 2>&1; do
     [ "$(date +%s)" -lt "$deadline" ] || die "apt-get update kept failing"
-    log "apt-get update failed (lock held by another apt?); retrying in 5 s"; sleep 5
+    log "apt-get update failed (lock held by another apt? see $STATE/apt.log); retrying in 5 s"; sleep 5
   done
 }
 
@@ -156,37 +161,39 @@ ensure_packages() {
   mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sort -u)
   need_root "missing Debian packages: ${pkgs[*]}"
   log "installing: ${pkgs[*]}"
-  # Fresh lists are needed on a new machine; skip the update when they are recent.
-  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -720 2>/dev/null | head -n1)" ]; then
+  # 'apt-get update' only when there are no package lists at all, or when the install
+  # fails (stale lists: 404 or unknown package); then the install is tried once more.
+  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' 2>/dev/null | head -n1)" ]; then
     apt_update
   fi
   # Keep package maintainer scripts from starting services (sshd on :22, registry on :5000, ...).
   local policy_created=0
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; policy_created=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   fi
   local rc=0
-  apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${pkgs[@]}" >&2 || rc=$?
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${pkgs[@]}" >>"$STATE/apt.log" 2>&1 || rc=$?
   if [ "$rc" -ne 0 ]; then
     log "apt-get install failed ($rc); updating package lists and retrying"
     apt_update
-    rc=0; apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${pkgs[@]}" >&2 || rc=$?
+    rc=0; apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${pkgs[@]}" >>"$STATE/apt.log" 2>&1 || rc=$?
   fi
-  [ "$policy_created" = 1 ] && rm -f /usr/sbin/policy-rc.d
-  [ "$rc" -eq 0 ] || die "apt-get install ${pkgs[*]} failed"
+  if [ "$policy_created" = 1 ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
+  [ "$rc" -eq 0 ] || { tail -n 30 "$STATE/apt.log" >&2; die "apt-get install ${pkgs[*]} failed (log: $STATE/apt.log)"; }
+  ready "packages installed: ${pkgs[*]}"
 }
 
 # ---------------------------------------------------------------- 1. docker engine
 engine_up() { docker -H "$1" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
 ensure_docker1() {
-  if engine_up "$D1_HOST" && [ ! -e /sys/class/net/docker0 ] &&
-     pid_matches "$(pid_from "$D1_DIR/dockerd.pid")" dockerd; then
-    # our engine lost docker0 (e.g. another dockerd ran with --bridge=none): restart it
-    log "docker0 is missing; restarting engine 1 (started by testenv)"
-    stop_pid "$D1_DIR/dockerd.pid" dockerd 60
-  fi
   if engine_up "$D1_HOST"; then
+    # docker0 vanishes when another dockerd starts with --bridge=none in this netns; the
+    # default bridge network is then broken (user networks such as compose's still work).
+    # Not restarted automatically: that would kill the containers running there.
+    [ -e /sys/class/net/docker0 ] || ! docker -H "$D1_HOST" network inspect bridge >/dev/null 2>&1 ||
+      log "WARNING: engine 1 has lost its docker0 bridge ('docker run' on the default network fails); 'scripts/testenv.sh down && scripts/testenv.sh up' restarts it"
     ready "docker engine 1 at $D1_HOST ($(docker -H "$D1_HOST" version --format '{{.Server.Version}}'))"; return
   fi
   [ "$IS_ROOT" = 1 ] || die "no Docker engine answers on $D1_SOCK. Start one (as root: 'apt-get install -y docker.io && dockerd &', or run 'sudo scripts/testenv.sh up'), or make $D1_SOCK reachable for your user."
@@ -276,7 +283,7 @@ ensure_images() {
     build_images_engine1
   fi
   if ! docker -H "$D2_HOST" image inspect "${all[@]}" >/dev/null 2>&1; then
-    # engine 2 has no bridge network: copy the images instead of building there
+    # copy instead of building twice: same image IDs on both engines
     docker -H "$D1_HOST" save "${all[@]}" | docker -H "$D2_HOST" load >/dev/null
     log "copied test images to engine 2"
   fi

@@ -7,10 +7,11 @@ grant_type=password) and issues RS256 JWTs that docker-registry 2.8 trusts throu
 
 Uses the Python standard library only; RS256 signing is done by the `openssl` CLI.
 
-The JWT header carries `kid` = the libtrust key ID of the signing key's public key
-(base32 of the first 240 bits of SHA-256(DER SubjectPublicKeyInfo), in groups of 4
-joined by ':'). Registry 2.8 looks up `kid` in the keys of its rootcertbundle
-certificates; it also accepts `x5c` (certificate chain), which is sent as well.
+Registry 2.8 rejects a token whose header names no key ("invalid token"): the header
+needs either `kid` = the libtrust key ID of the public key of a rootcertbundle
+certificate (base32 of the first 240 bits of SHA-256(DER SubjectPublicKeyInfo), in
+groups of 4 joined by ':', e.g. TARR:QYKS:...), or `x5c` = a certificate chain ending in
+the bundle. Both were tried and work; `--header kid` (default), `x5c` or `both`.
 
 Credentials: Basic auth (`--user`/`--password`). Wrong credentials -> 401.
 No credentials -> an anonymous token with no access (like Docker Hub), so the registry

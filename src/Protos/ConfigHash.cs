@@ -34,7 +34,7 @@ public static class ConfigHash
         foreach (var field in spec.Descriptor.Fields.InDeclarationOrder())
         {
             var value = field.Accessor.GetValue(spec);
-            if (IsUnset(field, value))
+            if (IsUnset(spec, field, value))
             {
                 continue;
             }
@@ -77,12 +77,18 @@ public static class ConfigHash
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private static bool IsUnset(FieldDescriptor field, object? value) => value switch
+    /// <summary>Explicit presence (proto3 <c>optional</c>) counts as set even at the default value: <c>init: false</c> is not "unset".</summary>
+    private static bool IsUnset(IMessage owner, FieldDescriptor field, object? value) =>
+        field.FieldType != FieldType.Message && !field.IsRepeated && !field.IsMap && field.HasPresence
+            ? !field.Accessor.HasValue(owner)
+            : IsDefault(field, value);
+
+    private static bool IsDefault(FieldDescriptor field, object? value) => value switch
     {
         null => true,
         IDictionary map => map.Count == 0,
         IList list => list.Count == 0,
-        IMessage message => message.Descriptor.Fields.InDeclarationOrder().All(f => IsUnset(f, f.Accessor.GetValue(message))),
+        IMessage message => message.Descriptor.Fields.InDeclarationOrder().All(f => IsUnset(message, f, f.Accessor.GetValue(message))),
         string s => s.Length == 0,
         ByteString b => b.IsEmpty,
         bool b => !b,
@@ -133,7 +139,7 @@ public static class ConfigHash
                 foreach (var inner in message.Descriptor.Fields.InDeclarationOrder().OrderBy(f => f.JsonName, StringComparer.Ordinal))
                 {
                     var innerValue = inner.Accessor.GetValue(message);
-                    if (!IsUnset(inner, innerValue))
+                    if (!IsUnset(message, inner, innerValue))
                     {
                         writer.WritePropertyName(inner.JsonName);
                         WriteValue(writer, inner, innerValue);

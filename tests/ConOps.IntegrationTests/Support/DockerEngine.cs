@@ -1,0 +1,55 @@
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace ConOps.IntegrationTests.Support;
+
+/// <summary>
+/// The real Docker engine the tests use. A test that needs it fails (never skips) with instructions when no
+/// engine answers.
+/// </summary>
+public sealed class DockerEngine : IDisposable
+{
+    public DockerEngine() : this(TestEnvironment.DockerHost)
+    {
+    }
+
+    public DockerEngine(string endpoint)
+    {
+        Endpoint = endpoint;
+        Client = new DockerClientBuilder().WithEndpoint(new Uri(endpoint)).Build();
+        try
+        {
+            Version = Client.System.GetVersionAsync().GetAwaiter().GetResult();
+        }
+        catch (Exception ex)
+        {
+            throw new InvalidOperationException(
+                $"No Docker engine answers at {endpoint} ({ex.Message}). These tests need a real engine: run `sudo scripts/testenv.sh up` " +
+                "(it installs Debian's docker.io if needed, starts dockerd and builds the local test images), or point CONOPS_TEST_DOCKER_HOST at one.", ex);
+        }
+    }
+
+    public string Endpoint { get; }
+
+    public IDockerClient Client { get; }
+
+    public VersionResponse Version { get; }
+
+    public async Task<IList<ContainerListResponse>> ManagedContainersAsync(string app) =>
+        await Client.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [$"conops.app={app}"] = true } },
+        });
+
+    /// <summary>Removes every container of an app (test cleanup).</summary>
+    public async Task RemoveAppAsync(string app)
+    {
+        foreach (var c in await ManagedContainersAsync(app))
+        {
+            await Client.Containers.RemoveContainerAsync(c.ID, new ContainerRemoveParameters { Force = true });
+        }
+    }
+
+    public void Dispose() => Client.Dispose();
+}
