@@ -4,6 +4,7 @@
 # (anonymous, Basic, Bearer token), git servers (git://, smart HTTP, SSH) and Chromium.
 #
 #   scripts/testenv.sh [up]   start what is missing (idempotent; ~1 s when all is up)
+#   scripts/testenv.sh engine only engine 1 and the demo images (what scripts/run.sh needs)
 #   scripts/testenv.sh down   stop everything this script started
 #   scripts/testenv.sh env    print the env file (export lines)
 #
@@ -582,6 +583,26 @@ cmd_up() {
   grep '^export ' "$ENV_FILE"
 }
 
+# Only what `scripts/run.sh` needs: engine 1 and the local demo images (no registries, git servers or browser).
+cmd_engine() {
+  mkdir -p "$STATE" "$DOCKER_CONFIG"
+  local pkgs=()
+  command -v dockerd >/dev/null 2>&1 || pkgs+=(docker.io)
+  dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || pkgs+=(busybox-static)
+  command -v git >/dev/null 2>&1 || pkgs+=(git)
+  if [ "${#pkgs[@]}" -gt 0 ]; then
+    need_root "missing Debian packages: ${pkgs[*]}"
+    log "installing: ${pkgs[*]}"
+    [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' 2>/dev/null | head -n1)" ] || apt_update
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${pkgs[@]}" >>"$STATE/apt.log" 2>&1 ||
+      { apt_update; apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${pkgs[@]}" >>"$STATE/apt.log" 2>&1; } ||
+      die "apt-get install ${pkgs[*]} failed (log: $STATE/apt.log)"
+  fi
+  ensure_docker1
+  docker -H "$D1_HOST" image inspect "$IMG_BUSYBOX" "$IMG_WEB1" "$IMG_WEB2" >/dev/null 2>&1 || build_images_engine1
+  ready "engine and demo images"
+}
+
 cmd_down() {
   local n
   for n in anon basic bearer; do stop_pid "$REG_DIR/$n/registry.pid" docker-registry 10; done
@@ -606,6 +627,7 @@ cmd_env() {
 
 case "${1:-up}" in
   up) cmd_up ;;
+  engine) cmd_engine ;;
   down) cmd_down ;;
   env) cmd_env ;;
   -h|--help|help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' ;;

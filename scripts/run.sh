@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs ConOps on this machine: the console (UI and API on http://127.0.0.1:8080, agents on :8081),
+# a local agent for the local Docker engine in the same process, and SQLite in .conops/data.
+# On first run it starts a Docker engine (installing Debian's docker.io when run as root), builds
+# the local demo images and creates a demo Git repository in .conops/demo that the "demo" app follows:
+# edit .conops/demo/repo/compose.yaml, commit, and watch the host converge.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+
+scripts/testenv.sh engine
+
+demo="$root/.conops/demo/repo"
+if [ ! -d "$demo/.git" ]; then
+  mkdir -p "$demo"
+  git -C "$demo" init -q -b main
+  cat >"$demo/compose.yaml" <<'YAML'
+# The demo app. Change something (the greeting, the port), commit, and ConOps deploys it.
+services:
+  web:
+    image: conops-test/web:1
+    command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
+    environment:
+      GREETING: hello
+    ports:
+      - "127.0.0.1:18080:8080"
+    labels:
+      example.team: demo
+YAML
+  git -C "$demo" add compose.yaml
+  git -C "$demo" -c user.name=ConOps -c user.email=demo@conops.invalid commit -q -m "Demo app"
+  echo "[run] created the demo repository $demo"
+fi
+
+export ConOps__LocalAgent__Enabled=true
+export ConOps__Apps__0__Name=demo
+export ConOps__Apps__0__RepoUrl="$demo"
+export ConOps__Apps__0__Hosts__0=local
+export ConOps__Console__DataDirectory="$root/.conops/data"
+echo "[run] ConOps console on http://127.0.0.1:8080 (Ctrl+C stops it; containers keep running)"
+exec dotnet run --project src/Console -c Release -- "$@"
