@@ -1,7 +1,7 @@
 using ConOps.Contract;
 using Docker.DotNet.Models;
-using ServiceSpec = ConOps.Contract.ServiceSpec;
 using PortBinding = Docker.DotNet.Models.PortBinding;
+using ServiceSpec = ConOps.Contract.ServiceSpec;
 
 namespace ConOps.Agent.Docker;
 
