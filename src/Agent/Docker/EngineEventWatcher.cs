@@ -1,7 +1,7 @@
 using ConOps.Agent.Reconcile;
 using ConOps.Shared;
-using Docker.DotNet.Models;
 using Docker.DotNet;
+using Docker.DotNet.Models;
 
 namespace ConOps.Agent.Docker;
 

@@ -5,9 +5,9 @@ using ConOps.Console.History;
 using ConOps.Contract;
 using ConOps.Shared;
 using Google.Protobuf;
-using LibGit2SharpException = LibGit2Sharp.LibGit2SharpException;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using LibGit2SharpException = LibGit2Sharp.LibGit2SharpException;
 
 namespace ConOps.Console.Sync;
 
