@@ -1,6 +1,7 @@
 using ConOps.Contract;
 using Docker.DotNet;
 using Docker.DotNet.Models;
+using NetworkSpec = ConOps.Contract.NetworkSpec;
 
 namespace ConOps.Agent.Docker;
 

@@ -75,7 +75,7 @@ public static class ContainerDefinition
                 CapDrop = NullIfEmpty(spec.CapDrop),
                 Privileged = spec.Privileged,
                 SecurityOpt = NullIfEmpty(spec.SecurityOpt),
-                Devices = spec.Devices.Count == 0 ? null! : [.. spec.Devices.Select(d => new DeviceMapping
+                Devices = spec.Devices.Count == 0 ? null! : [.. spec.Devices.Select(d => new global::Docker.DotNet.Models.DeviceMapping
                 {
                     PathOnHost = d.HostPath,
                     PathInContainer = string.IsNullOrEmpty(d.ContainerPath) ? d.HostPath : d.ContainerPath,
@@ -85,7 +85,7 @@ public static class ContainerDefinition
                 DNSSearch = NullIfEmpty(spec.DnsSearch),
                 ExtraHosts = NullIfEmpty(spec.ExtraHosts),
                 GroupAdd = NullIfEmpty(spec.GroupAdd),
-                Ulimits = spec.Ulimits.Count == 0 ? null! : [.. spec.Ulimits.OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => new Ulimit { Name = u.Key, Soft = u.Value.Soft, Hard = u.Value.Hard })],
+                Ulimits = spec.Ulimits.Count == 0 ? null! : [.. spec.Ulimits.OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => new global::Docker.DotNet.Models.Ulimit { Name = u.Key, Soft = u.Value.Soft, Hard = u.Value.Hard })],
                 Sysctls = spec.Sysctls.Count == 0 ? null! : new Dictionary<string, string>(spec.Sysctls, StringComparer.Ordinal),
                 LogConfig = spec.Logging is { Driver.Length: > 0 } logging
                     ? new LogConfig { Type = logging.Driver, Config = new Dictionary<string, string>(logging.Options, StringComparer.Ordinal) }
@@ -119,7 +119,7 @@ public static class ContainerDefinition
         {
             return [];
         }
-        var attachments = spec.Networks.Count > 0 ? spec.Networks.ToList() : [new NetworkAttachment { Name = "default" }];
+        var attachments = spec.Networks.Count > 0 ? spec.Networks.ToList() : [new ConOps.Contract.NetworkAttachment { Name = "default" }];
         return attachments
             .OrderByDescending(a => a.Priority)
             .ThenBy(a => a.Name, StringComparer.Ordinal)
@@ -305,7 +305,7 @@ public static class ContainerDefinition
 
     private static string NullIfEmpty(string value) => string.IsNullOrEmpty(value) ? null! : value;
 
-    private static IList<string> NullIfEmpty(IEnumerable<string> values)
+    private static List<string> NullIfEmpty(IEnumerable<string> values)
     {
         var list = values.ToList();
         return list.Count == 0 ? null! : list;

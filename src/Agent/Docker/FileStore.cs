@@ -39,7 +39,10 @@ public sealed class FileStore
             }
             var temp = path + ".tmp-" + Environment.ProcessId;
             File.WriteAllBytes(temp, file.Content.ToByteArray());
-            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            }
             File.Move(temp, path, overwrite: true);
         }
     }
@@ -65,7 +68,10 @@ public sealed class FileStore
         {
             var temp = variant + ".tmp-" + Environment.ProcessId;
             File.Copy(stored, temp, overwrite: true);
-            File.SetUnixFileMode(temp, (UnixFileMode)(mode & 0x1FF));
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(temp, (UnixFileMode)(mode & 0x1FF));
+            }
             File.Move(temp, variant, overwrite: true);
         }
         return variant;

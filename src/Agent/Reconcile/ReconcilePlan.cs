@@ -40,6 +40,7 @@ public sealed record PlannedRemoval(ObservedContainer Container, string Reason);
 /// What must happen to make one app's live containers match its desired state. Computed without touching
 /// the engine, so it can be shown before it is applied and tested from golden files.
 /// </summary>
+/// <param name="App">The app (compose project) planned.</param>
 /// <param name="Services">Every desired service in dependency order (a service after those it depends on).</param>
 /// <param name="ToRemove">Duplicates and (with prune on) containers of services no longer desired.</param>
 /// <param name="Orphans">Containers of services no longer desired, left alone because prune is off.</param>
