@@ -139,6 +139,8 @@ public sealed partial class AppSyncer(
         _syncedHeads[app.Name] = head;
         var trigger = force ? "manual" : "poll";
 
+        fleet.SetDesired(app.Name, app.Hosts, desired.Services.ToDictionary(s => s.Spec.Name, s => s.ConfigHash, StringComparer.Ordinal));
+
         // 4. Compare: a commit that changes no service hash deploys nothing.
         var previous = app.LastGoodState is null ? null : AppDesiredState.Parser.ParseFrom(app.LastGoodState);
         if (previous is not null && SameServices(previous, desired))
