@@ -3,6 +3,7 @@ using ConOps.Console.Components;
 using ConOps.Console.Fleet;
 using ConOps.Console.History;
 using ConOps.Console.Hosting;
+using ConOps.Console.Logs;
 using ConOps.Console.Sync;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -18,5 +19,7 @@ await app.Services.MigrateHistoryAsync();
 app.LogEffectiveSettings();
 app.MapConsoleUi();
 app.MapConOpsApi();
+app.MapFleetEndpoints();
+app.MapLogEndpoints();
 app.MapFleet(new Uri(app.Configuration["ConOps:Console:AgentUrl"] ?? new ConOps.Console.ConsoleOptions().AgentUrl).Port);
 await app.RunAsync();

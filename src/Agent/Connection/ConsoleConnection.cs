@@ -119,19 +119,16 @@ public sealed partial class ConsoleConnection(
         await call.RequestStream.WriteAsync(new AgentMessage { Hello = hello }, session.Token);
         await call.RequestStream.WriteAsync(new AgentMessage { Status = statuses.Snapshot() }, session.Token);
 
+        // The console sends headers once it accepted the credential: the session is good.
+        await call.ResponseHeadersAsync;
+        established();
+        LogConnected(options.Value.ConsoleUrl, credential.HostName);
+
         var sending = SendAsync(call.RequestStream, session.Token);
-        var first = true;
         try
         {
             await foreach (var message in call.ResponseStream.ReadAllAsync(session.Token))
             {
-                if (first)
-                {
-                    // The console answered: the credential was accepted and the session is good.
-                    first = false;
-                    established();
-                    LogConnected(options.Value.ConsoleUrl, credential.HostName);
-                }
                 switch (message.KindCase)
                 {
                     case ConsoleMessage.KindOneofCase.DesiredState:
