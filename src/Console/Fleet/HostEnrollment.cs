@@ -86,7 +86,6 @@ public sealed partial class HostEnrollment(
     /// <summary>Trades a join token for a credential, or throws an <see cref="RpcException"/> saying why not.</summary>
     public async Task<(string Host, string Credential)> EnrollAsync(string joinToken, string agentId, string address, CancellationToken ct)
     {
-        RefuseIfLimited(address);
         await _gate.WaitAsync(ct);
         try
         {
@@ -102,6 +101,7 @@ public sealed partial class HostEnrollment(
             };
             if (refusal is not null)
             {
+                RefuseIfLimited(address);
                 limiter.RecordFailure(address);
                 LogEnrollRefused(address, refusal);
                 throw new RpcException(new Status(StatusCode.Unauthenticated, refusal));
@@ -131,13 +131,14 @@ public sealed partial class HostEnrollment(
     /// <summary>The host a session's credential belongs to, or an <see cref="RpcException"/> saying why it is refused.</summary>
     public async Task<string> AuthenticateAsync(string? authorization, string address, CancellationToken ct)
     {
-        RefuseIfLimited(address);
         const string scheme = "Bearer ";
         var credential = authorization is not null && authorization.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? authorization[scheme.Length..].Trim() : "";
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var record = credential.Length == 0 ? null : await db.HostCredentials.FirstOrDefaultAsync(c => c.Hash == FleetSecrets.Hash(credential), ct);
+        var hash = FleetSecrets.Hash(credential);
+        var record = credential.Length == 0 ? null : await db.HostCredentials.FirstOrDefaultAsync(c => c.Hash == hash, ct);
         if (record is null || record.RevokedAt is not null)
         {
+            RefuseIfLimited(address);
             limiter.RecordFailure(address);
             var status = record is null
                 ? new Status(StatusCode.Unauthenticated, credential.Length == 0
@@ -262,6 +263,10 @@ public sealed partial class HostEnrollment(
 
     public void Dispose() => _gate.Dispose();
 
+    /// <summary>
+    /// An address over the failure limit gets a bare "slow down" instead of the reason (and no log line). Valid
+    /// secrets are still accepted, so agents behind one NAT address are not locked out by a neighbour's mistakes.
+    /// </summary>
     private void RefuseIfLimited(string address)
     {
         if (limiter.RetryAfter(address) is { } wait)
