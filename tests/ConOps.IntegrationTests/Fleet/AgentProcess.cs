@@ -23,6 +23,7 @@ public sealed class AgentProcess : IAsyncDisposable
             ["ConOps__Agent__DataDirectory"] = DataDirectory,
             ["ConOps__Agent__DockerEndpoint"] = dockerEndpoint,
             ["ConOps__Agent__ReconcileInterval"] = "00:00:05",
+            ["ConOps__Agent__StopTimeout"] = "00:00:01",
         };
     }
 

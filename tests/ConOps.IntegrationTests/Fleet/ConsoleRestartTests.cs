@@ -124,11 +124,9 @@ public sealed class ConsoleRestartTests(ITestOutputHelper output) : IAsyncLifeti
           steady:
             image: conops-test/busybox:1
             command: ["sleep", "3600"]
-            stop_grace_period: 1s
           changing:
             image: conops-test/busybox:1
             command: ["sleep", "3600"]
-            stop_grace_period: 1s
             environment:
               VERSION: {version}
         """;

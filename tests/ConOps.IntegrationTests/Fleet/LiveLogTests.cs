@@ -24,12 +24,12 @@ public sealed class LiveLogTests(ITestOutputHelper output) : IAsyncLifetime
               talker:
                 image: conops-test/busybox:1
                 command: ["sh", "-c", "seq 1 {{Lines}}; exec sleep 3600"]
-                stop_grace_period: 1s
             """));
         _console = await ConsoleProcess.StartAsync(new Dictionary<string, string>
         {
             ["ConOps:Console:PollInterval"] = "00:00:01",
             ["ConOps:LocalAgent:Enabled"] = "true",
+            ["ConOps:LocalAgent:StopTimeout"] = "00:00:01",
         });
     }
 

@@ -163,7 +163,6 @@ public sealed class TwoHostFleetTests(ITestOutputHelper output) : IAsyncLifetime
           {service}:
             image: conops-test/busybox:1
             command: ["sleep", "3600"]
-            stop_grace_period: 1s
             environment:
               GREETING: {greeting}
         """;
