@@ -21,6 +21,10 @@ public static class HostingExtensions
             .ValidateOnStart();
         builder.Services.TryAddSingletonTimeProvider();
 
+        // Serve package assets (MudBlazor, the Blazor script) when running from build output in any
+        // environment, not only Development; published output carries them itself.
+        builder.WebHost.UseStaticWebAssets();
+
         var options = builder.Configuration.GetSection(ConsoleOptions.Section).Get<ConsoleOptions>() ?? new ConsoleOptions();
         var ui = new Uri(options.UiUrl);
         // The agent port: TLS with the console's own (or the operator's) certificate unless plain http is explicitly allowed.
