@@ -152,7 +152,7 @@ public sealed partial class HostEnrollment(
         var now = time.GetUtcNow();
         record.LastUsedAt = now;
         // Using a newer credential (after a rotation) retires the older ones.
-        await foreach (var older in db.HostCredentials.Where(c => c.Host == record.Host && c.RevokedAt == null && c.Id != record.Id).AsAsyncEnumerable().WithCancellation(ct))
+        await foreach (var older in db.HostCredentials.Where(c => c.Host == record.Host && c.RevokedAt == null && c.Id < record.Id).AsAsyncEnumerable().WithCancellation(ct))
         {
             older.RevokedAt = now;
             older.RevokedReason = "superseded by a rotated credential";
