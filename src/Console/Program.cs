@@ -1,9 +1,11 @@
 using ConOps.Console.Api;
+using ConOps.Console.Apps;
 using ConOps.Console.Components;
 using ConOps.Console.Fleet;
 using ConOps.Console.History;
 using ConOps.Console.Hosting;
 using ConOps.Console.Sync;
+using ConOps.Console.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddConsoleHosting();
@@ -18,5 +20,8 @@ await app.Services.MigrateHistoryAsync();
 app.LogEffectiveSettings();
 app.MapConsoleUi();
 app.MapConOpsApi();
+app.MapApps();
+app.MapSyncApi();
+app.MapWebhooks();
 app.MapFleet(new Uri(app.Configuration["ConOps:Console:AgentUrl"] ?? new ConOps.Console.ConsoleOptions().AgentUrl).Port);
 await app.RunAsync();
