@@ -130,7 +130,7 @@ public sealed partial class FleetFile(
         }
         catch (YamlException ex)
         {
-            throw new FleetFileException($"{fileName}:{ex.Start.Line}:{ex.Start.Column}: {ex.InnerException?.Message ?? ex.Message}");
+            throw new FleetFileException($"{fileName}:{ex.Start.Line}:{ex.Start.Column}: {Friendly(ex.InnerException?.Message ?? ex.Message)}");
         }
 
         var problems = new List<string>();
@@ -185,6 +185,46 @@ public sealed partial class FleetFile(
             await catalog.DeleteAsync(name, ct);
         }
     }
+
+    /// <summary>YamlDotNet speaks of .NET types; users know the file's words.</summary>
+    private static string Friendly(string message)
+    {
+        var unknown = UnknownProperty().Match(message);
+        if (unknown.Success)
+        {
+            return $"unknown field '{unknown.Groups[1].Value}' in {Place(unknown.Groups[2].Value)} (check the spelling; see docs/sources.md)";
+        }
+        var shape = WrongShape().Match(message);
+        if (shape.Success)
+        {
+            var type = shape.Groups[1].Value;
+            var expected = type.StartsWith("System.String", StringComparison.Ordinal) ? "a single value"
+                : type.Contains("Dictionary", StringComparison.Ordinal) ? "a mapping (key: value)"
+                : type.Contains("List", StringComparison.Ordinal) ? "a list"
+                : type.Contains("Boolean", StringComparison.Ordinal) ? "true or false"
+                : $"{Place(type)}";
+            return $"expected {expected} here";
+        }
+        return message;
+    }
+
+    private static string Place(string type) => type.Split(',')[0].Split('.')[^1] switch
+    {
+        "AppDefinition" => "an app",
+        "HostDeclaration" => "a host",
+        "AppPolicy" => "an app's policy",
+        "GitAuth" => "an app's git credentials",
+        "RegistryLogin" => "a registry login",
+        "HostOverride" => "a host override",
+        "FleetDeclaration" => "the top level (hosts, apps)",
+        var other => other,
+    };
+
+    [GeneratedRegex(@"Property '([^']+)' not found on type '([^']+)'")]
+    private static partial Regex UnknownProperty();
+
+    [GeneratedRegex(@"deserialize the node into type ([^\s]+)")]
+    private static partial Regex WrongShape();
 
     /// <summary>Secrets in the file may be written as ${NAME}: taken from the console's environment, so they never live in Git.</summary>
     private static void ExpandSecrets(AppDefinition app)
