@@ -45,7 +45,7 @@ public sealed class GitRepositories(IOptions<ConsoleOptions> options, SshCommand
         {
             using var repo = new Repository(ClonePath(source.Url));
             var remote = repo.Network.Remotes["origin"];
-            var references = Guard(source, () => repo.Network.ListReferences(remote, Credentials(source)).ToList());
+            var references = Guard(source, credentials => repo.Network.ListReferences(remote, credentials).ToList());
             if (kind == GitRefKind.Branch)
             {
                 return references.FirstOrDefault(r => r.CanonicalName == $"refs/heads/{refName}")?.TargetIdentifier;
@@ -67,8 +67,12 @@ public sealed class GitRepositories(IOptions<ConsoleOptions> options, SshCommand
             return await Task.Run(() =>
             {
                 using var repo = new Repository(ClonePath(source.Url));
-                Guard(source, () => Commands.Fetch(repo, "origin", ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"],
-                    new FetchOptions { Prune = true, CredentialsProvider = Credentials(source), TagFetchMode = TagFetchMode.None }, "conops fetch"));
+                Guard(source, credentials =>
+                {
+                    Commands.Fetch(repo, "origin", ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"],
+                        new FetchOptions { Prune = true, CredentialsProvider = credentials, TagFetchMode = TagFetchMode.None }, "conops fetch");
+                    return true;
+                });
                 var commit = kind switch
                 {
                     GitRefKind.Branch => repo.Branches[$"origin/{refName}"]?.Tip
@@ -182,12 +186,17 @@ public sealed class GitRepositories(IOptions<ConsoleOptions> options, SshCommand
         }
     }
 
-    private static CredentialsHandler? Credentials(GitSource source)
+    /// <summary>
+    /// The credentials callback. libgit2 turns an exception thrown here into its own terse error, so the real cause
+    /// is kept in <paramref name="failure"/> and rethrown by <see cref="Guard{T}"/>.
+    /// </summary>
+    private static CredentialsHandler Credentials(GitSource source, CallbackFailure failure)
     {
         var secret = source.Auth?.Token is { Length: > 0 } token ? token : source.Auth?.Password;
         if (string.IsNullOrEmpty(secret) || IsSsh(source.Url))
         {
-            return null;
+            // Asked only when the server wants credentials the app does not have.
+            return (_, _, _) => throw failure.Set(new GitSourceException($"{source.Url} requires credentials: give the app a user name and token or password (git.username, git.token)", transient: false));
         }
         var user = source.Auth?.Username is { Length: > 0 } name ? name : "x-access-token";
         var attempts = 0;
@@ -196,10 +205,17 @@ public sealed class GitRepositories(IOptions<ConsoleOptions> options, SshCommand
             // libgit2 asks again after each refusal; one refusal is an answer.
             if (++attempts > 1)
             {
-                throw new GitSourceException($"{source.Url} refused the credentials of user '{user}' (check the user name and token/password)", transient: false);
+                throw failure.Set(new GitSourceException($"{source.Url} refused the credentials of user '{user}' (check the user name and token/password)", transient: false));
             }
             return new UsernamePasswordCredentials { Username = user, Password = secret };
         };
+    }
+
+    private sealed class CallbackFailure
+    {
+        public GitSourceException? Error { get; private set; }
+
+        public GitSourceException Set(GitSourceException error) => Error = error;
     }
 
     /// <summary>ssh://... or scp-style user@host:path.</summary>
@@ -207,28 +223,24 @@ public sealed class GitRepositories(IOptions<ConsoleOptions> options, SshCommand
         url.StartsWith("ssh://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("git+ssh://", StringComparison.OrdinalIgnoreCase)
         || (!url.Contains("://", StringComparison.Ordinal) && System.Text.RegularExpressions.Regex.IsMatch(url, @"^[\w.-]+@[\w.-]+:"));
 
-    /// <summary>Turns libgit2's terse errors into a cause a user can act on.</summary>
-    private static T Guard<T>(GitSource source, Func<T> action)
+    /// <summary>Runs a network operation and turns libgit2's terse errors into a cause a user can act on.</summary>
+    private T Guard<T>(GitSource source, Func<CredentialsHandler, T> action)
     {
+        var failure = new CallbackFailure();
         try
         {
-            return action();
-        }
-        catch (LibGit2SharpException ex) when (ex.InnerException is GitSourceException inner)
-        {
-            throw inner;
+            return action(Credentials(source, failure));
         }
         catch (LibGit2SharpException ex)
         {
-            throw Explain(source.Url, ex.Message);
+            if (failure.Error is not null)
+            {
+                throw failure.Error;
+            }
+            var sshSays = IsSsh(source.Url) ? ssh.LastError(source.Auth) : "";
+            throw Explain(source.Url, sshSays.Length > 0 ? $"{ex.Message}: {sshSays}" : ex.Message);
         }
     }
-
-    private static void Guard(GitSource source, Action action) => Guard(source, () =>
-    {
-        action();
-        return true;
-    });
 
     public static GitSourceException Explain(string url, string message)
     {

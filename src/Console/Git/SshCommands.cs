@@ -45,12 +45,26 @@ public sealed class SshCommands(IOptions<ConsoleOptions> console, IOptions<Sourc
                 knownHostsFile = Path.Combine(folder, "known_hosts");
                 WritePrivate(knownHostsFile, knownHosts);
             }
-            args.Append(" -o UserKnownHostsFile=").Append(Quote(knownHostsFile)).Append(" \"$@\"\n");
+            // libgit2 reports only "could not read refs": keep ssh's own words for the error message.
+            args.Append(" -o UserKnownHostsFile=").Append(Quote(knownHostsFile)).Append(" -o LogLevel=ERROR \"$@\" 2>").Append(Quote(Path.Combine(folder, "stderr"))).Append('\n');
             WritePrivate(wrapper + ".tmp", "#!/bin/sh\n" + args);
             SetMode(wrapper + ".tmp", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             File.Move(wrapper + ".tmp", wrapper, overwrite: true);
             return wrapper;
         }
+    }
+
+    /// <summary>What ssh last printed to stderr for these credentials (bounded), or an empty string.</summary>
+    public string LastError(GitAuth? auth)
+    {
+        var wrapper = Prepare(auth);
+        var file = Path.Combine(Path.GetDirectoryName(wrapper)!, "stderr");
+        if (!File.Exists(file))
+        {
+            return "";
+        }
+        var text = File.ReadAllText(file).Trim();
+        return text.Length > 500 ? text[^500..] : text;
     }
 
     private string Root()

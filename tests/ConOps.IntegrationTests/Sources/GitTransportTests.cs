@@ -81,9 +81,9 @@ public sealed class GitTransportTests : IDisposable
             _git.RemoteTargetAsync(new GitSource(url, new GitAuth { Username = "conops", Password = "not-the-password" }), GitRefKind.Branch, "main", default));
         var none = await Assert.ThrowsAsync<GitSourceException>(() => _git.RemoteTargetAsync(new GitSource(url, null), GitRefKind.Branch, "main", default));
 
-        Assert.Contains("credentials", wrong.Message, StringComparison.Ordinal);
+        Assert.True(wrong.Message.Contains("credentials", StringComparison.Ordinal), wrong.Message);
         Assert.DoesNotContain("not-the-password", wrong.Message, StringComparison.Ordinal);
-        Assert.False(wrong.Transient);
+        Assert.False(wrong.Transient, wrong.Message);
         Assert.Contains("credentials", none.Message, StringComparison.Ordinal);
     }
 
@@ -96,8 +96,8 @@ public sealed class GitTransportTests : IDisposable
 
         var refused = await Assert.ThrowsAsync<GitSourceException>(() => _git.RemoteTargetAsync(new GitSource(url, keyOnly), GitRefKind.Branch, "main", default));
 
-        Assert.Contains("known_hosts", refused.Message, StringComparison.Ordinal);
-        Assert.False(refused.Transient);
+        Assert.True(refused.Message.Contains("known_hosts", StringComparison.Ordinal), refused.Message);
+        Assert.False(refused.Transient, refused.Message);
     }
 
     [Fact]
