@@ -13,8 +13,11 @@ using Microsoft.Extensions.Options;
 
 namespace ConOps.Console.Sync;
 
-/// <summary>Why an app is synced, and by whom. <paramref name="Host"/> limits manual actions to one host.</summary>
-public sealed record SyncRequest(bool Force = false, string Trigger = "poll", string User = "", string? Host = null, bool ForceAgents = false)
+/// <summary>
+/// Why an app is synced, and by whom. <paramref name="Host"/> limits manual actions to one host;
+/// <paramref name="Deploy"/> is a person's explicit "sync now": it deploys where approval is required and resumes a paused host.
+/// </summary>
+public sealed record SyncRequest(bool Force = false, string Trigger = "poll", string User = "", string? Host = null, bool ForceAgents = false, bool Deploy = false)
 {
     /// <summary>Combines two requests that arrived while the app waited in the queue.</summary>
     public SyncRequest Merge(SyncRequest other) => new(
@@ -22,10 +25,8 @@ public sealed record SyncRequest(bool Force = false, string Trigger = "poll", st
         Rank(other.Trigger) > Rank(Trigger) ? other.Trigger : Trigger,
         other.User.Length > 0 ? other.User : User,
         Host == other.Host ? Host : null,
-        ForceAgents || other.ForceAgents);
-
-    /// <summary>A person asked: deploy even where approval is required, and even while paused.</summary>
-    public bool IsManual => Trigger == "manual";
+        ForceAgents || other.ForceAgents,
+        Deploy || other.Deploy);
 
     private static int Rank(string trigger) => trigger switch { "manual" => 3, "webhook" => 2, _ => 1 };
 }
@@ -128,7 +129,7 @@ public sealed partial class AppSyncer(
             return;
         }
         var digestCheckDue = time.GetUtcNow() - runtime.LastDigestCheck >= sources.Value.DigestCheckInterval;
-        if (!request.Force && !request.IsManual && runtime.Error is null && runtime.SyncedHead == head && !digestCheckDue)
+        if (!request.Force && runtime.Error is null && runtime.SyncedHead == head && !digestCheckDue)
         {
             return;
         }
@@ -299,7 +300,7 @@ public sealed partial class AppSyncer(
                 state.PausedReason = null;
                 state.PausedAtCommit = null;
             }
-            else if (!request.IsManual)
+            else if (!request.Deploy)
             {
                 await db.SaveChangesAsync(ct);
                 return;
@@ -334,7 +335,7 @@ public sealed partial class AppSyncer(
         }
 
         var plan = ChangePlan.Between(current, desired);
-        if (app.Policy.RequiresApproval(host) && !request.IsManual)
+        if (app.Policy.RequiresApproval(host) && !request.Deploy)
         {
             var bytes = desired.ToByteArray();
             if (state.Pending is null || !state.Pending.AsSpan().SequenceEqual(bytes))

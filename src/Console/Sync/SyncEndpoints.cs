@@ -20,7 +20,7 @@ public static class SyncEndpoints
             {
                 return NotFound(name);
             }
-            syncer.Enqueue(name, new SyncRequest(Force: true, Trigger: "manual", User: UserOf(http), Host: NullIfEmpty(host), ForceAgents: force == true));
+            syncer.Enqueue(name, new SyncRequest(Force: true, Trigger: "manual", User: UserOf(http), Host: NullIfEmpty(host), ForceAgents: force == true, Deploy: true));
             return Results.Accepted($"/api/apps/{name}", new { app = name, host, force = force == true, message = force == true ? "Sync queued; the agents will recreate the app's containers even where hashes match." : "Sync queued." });
         });
 
