@@ -126,7 +126,8 @@ public sealed record ReconcilePlan(
         }
         if (current.LiveDrift.Count > 0)
         {
-            return new ServiceVerdict(desired, current, ServiceAction.Recreate, current.LiveDrift,
+            IReadOnlyList<string> fields = current.IsRunning ? current.LiveDrift : [.. current.LiveDrift, "not running"];
+            return new ServiceVerdict(desired, current, ServiceAction.Recreate, fields,
                 $"changed outside ConOps ({string.Join(", ", current.LiveDrift)})");
         }
         if (current.IsRunning)

@@ -12,7 +12,7 @@ public sealed class RolledBackException(string reason) : Exception($"rolled back
 
 public sealed partial class Reconciler
 {
-    private async Task<List<ServiceApplyOutcome>> ApplyAsync(AppDesiredState app, ReconcilePlan plan, bool isDeployment, CancellationToken ct)
+    private async Task<List<ServiceApplyOutcome>> ApplyAsync(AppDesiredState app, ReconcilePlan plan, bool isDeployment, bool force, CancellationToken ct)
     {
         var outcomes = new List<ServiceApplyOutcome>();
         var desiredNames = app.Services.Select(s => s.Spec.Name).ToHashSet(StringComparer.Ordinal);
@@ -66,7 +66,7 @@ public sealed partial class Reconciler
             }
             var key = (app.App, verdict.Name);
             var now = _time.GetUtcNow();
-            if (_failures.TryGetValue(key, out var failure) && failure.Hash == verdict.Desired.ConfigHash && failure.RetryAt > now)
+            if (!force && _failures.TryGetValue(key, out var failure) && failure.Hash == verdict.Desired.ConfigHash && failure.RetryAt > now)
             {
                 // The same change failed moments ago: wait for its backoff instead of retrying in a hot loop.
                 failed.Add(verdict.Name);

@@ -43,6 +43,8 @@ public sealed partial class Reconciler : BackgroundService
     // Per app and service: a warning from the last apply (e.g. a local image used because the registry was away).
     private readonly Dictionary<(string App, string Service), string> _warnings = [];
 
+    private long _generationSeen = -1;
+
     // Hash verification is done once per received spec object.
     private readonly ConditionalWeakTable<DesiredService, string> _hashErrors = [];
 
@@ -165,6 +167,15 @@ public sealed partial class Reconciler : BackgroundService
 
     private async Task<ReconcilePlan> ReconcileAppAsync(AppDesiredState app, long generation, bool force, CancellationToken ct)
     {
+        if (generation != _generationSeen)
+        {
+            // New desired state (perhaps new credentials): failed changes may be retried at once.
+            _generationSeen = generation;
+            foreach (var key in _failures.Keys.ToList())
+            {
+                _failures[key] = _failures[key] with { RetryAt = DateTimeOffset.MinValue };
+            }
+        }
         var observed = await ObserveAsync(app, ct);
         var plan = ReconcilePlan.For(app, observed, force);
         var fingerprint = Fingerprint(app);
@@ -176,7 +187,7 @@ public sealed partial class Reconciler : BackgroundService
         {
             var trigger = isDeployment ? "deploy" : force ? "sync" : "self-heal";
             var started = _time.GetUtcNow();
-            var outcomes = plan.HasChanges ? await ApplyAsync(app, plan, isDeployment, ct) : [];
+            var outcomes = plan.HasChanges ? await ApplyAsync(app, plan, isDeployment, force, ct) : [];
             var result = new ApplyResult
             {
                 Generation = generation,
