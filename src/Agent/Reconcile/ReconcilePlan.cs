@@ -138,6 +138,11 @@ public sealed record ReconcilePlan(
         {
             return new ServiceVerdict(desired, current, ServiceAction.None, [], "completed successfully") { Completed = true };
         }
+        if (current.State == "removing")
+        {
+            // Someone is removing it; the engine's destroy event brings the next reconcile, which recreates it.
+            return new ServiceVerdict(desired, current, ServiceAction.None, ["not running"], "container is being removed");
+        }
         if (current.State == "restarting")
         {
             // The engine's restart policy is already at work; starting it too would fight it.

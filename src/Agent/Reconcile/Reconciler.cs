@@ -176,8 +176,10 @@ public sealed partial class Reconciler : BackgroundService
                 _failures[key] = _failures[key] with { RetryAt = DateTimeOffset.MinValue };
             }
         }
+        LogReconcileStarted(app.App, force);
         var observed = await ObserveAsync(app, ct);
         var plan = ReconcilePlan.For(app, observed, force);
+        LogPlanned(app.App, observed.Count, plan.HasChanges);
         var fingerprint = Fingerprint(app);
         var isDeployment = !_appliedFingerprints.TryGetValue(app.App, out var applied) || applied != fingerprint;
         var selfHeal = app.Policy?.SelfHeal == true;
@@ -332,10 +334,33 @@ public sealed partial class Reconciler : BackgroundService
 }
 
 /// <summary>An apply that failed for one service and when it may be tried again.</summary>
-internal sealed record ApplyFailure(string Hash, string Message, int Attempts, DateTimeOffset RetryAt, bool RolledBack);
+internal sealed record ApplyFailure(string Hash, string Target, string Message, int Attempts, DateTimeOffset RetryAt, bool RolledBack);
 
 internal static class ObservedContainerDetails
 {
+    /// <summary>The engine writes nanoseconds (9 fraction digits); .NET parses at most 7.</summary>
+    public static DateTimeOffset? EngineTime(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        if (dot > 0)
+        {
+            var end = dot + 1;
+            while (end < text.Length && char.IsAsciiDigit(text[end]))
+            {
+                end++;
+            }
+            if (end - dot - 1 > 7)
+            {
+                text = text[..(dot + 8)] + text[end..];
+            }
+        }
+        return DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : null;
+    }
+
     public static ObservedContainer WithDetails(this ObservedContainer basic, CachedContainer entry, ImageInspectResponse? image, string? desiredDigest)
     {
         var state = entry.Inspect.State;
@@ -344,10 +369,14 @@ internal static class ObservedContainerDetails
             .FirstOrDefault(d => d == desiredDigest) ?? digests.Select(d => d[(d.IndexOf('@', StringComparison.Ordinal) + 1)..]).FirstOrDefault() ?? "";
         return basic with
         {
+            // The inspect reads the container under its lock; the list can lag an event by a moment
+            // (a "die" arrives while the list still says running), so the inspect's state wins.
+            State = state?.Status is { Length: > 0 } status ? status : basic.State,
+            InspectedHealth = state?.Health?.Status ?? "",
             ExitCode = state?.ExitCode ?? 0,
             OomKilled = state?.OOMKilled ?? false,
             EngineRestarts = entry.Inspect.RestartCount,
-            StartedAt = state is { Running: true } && DateTimeOffset.TryParse(state.StartedAt, System.Globalization.CultureInfo.InvariantCulture, out var started) ? started : null,
+            StartedAt = state is { Running: true } ? EngineTime(state.StartedAt) : null,
             LiveDrift = entry.DriftForHash == basic.ConfigHash ? entry.Drift : [],
             ImageDigest = digest,
         };
