@@ -4,6 +4,7 @@ using ConOps.Console.Compose;
 using ConOps.Console.Fleet;
 using ConOps.Console.History;
 using ConOps.Console.Hosting;
+using ConOps.Console.Observability;
 using ConOps.Console.Sync;
 
 if (ConfigCommand.IsInvocation(args)) { return await ConfigCommand.RunAsync(args); }
@@ -15,12 +16,14 @@ builder.Services.AddFleet();
 builder.Services.AddGitSync();
 builder.Services.AddLocalAgent(builder.Configuration);
 builder.Services.AddConsoleUi();
+builder.Services.AddObservability();
 
 var app = builder.Build();
 await app.Services.MigrateHistoryAsync();
 app.LogEffectiveSettings();
 app.MapConsoleUi();
 app.MapConOpsApi();
+app.MapObservability();
 app.MapFleet(new Uri(app.Configuration["ConOps:Console:AgentUrl"] ?? new ConOps.Console.ConsoleOptions().AgentUrl).Port);
 await app.RunAsync();
 return 0;

@@ -74,6 +74,7 @@ public sealed partial class ConsoleConnection(
         await call.RequestStream.WriteAsync(new AgentMessage { Hello = hello }, session.Token);
         await call.RequestStream.WriteAsync(new AgentMessage { Status = statuses.Snapshot() }, session.Token);
         LogConnected(options.Value.ConsoleUrl, identity.HostName);
+        Observability.AgentMetrics.ConsoleConnected(true);
 
         var sending = SendAsync(call.RequestStream, session.Token);
         try
@@ -99,6 +100,7 @@ public sealed partial class ConsoleConnection(
         }
         finally
         {
+            Observability.AgentMetrics.ConsoleConnected(false);
             await session.CancelAsync();
             try
             {

@@ -165,10 +165,12 @@ public sealed partial class Reconciler : BackgroundService
 
     private async Task<ReconcilePlan> ReconcileAppAsync(AppDesiredState app, long generation, bool force, CancellationToken ct)
     {
+        using var timing = Observability.AgentMetrics.MeasureReconcile();
         var observed = await ObserveAsync(app, ct);
         var plan = ReconcilePlan.For(app, observed, force);
         var fingerprint = Fingerprint(app);
         var isDeployment = !_appliedFingerprints.TryGetValue(app.App, out var applied) || applied != fingerprint;
+        Observability.AgentMetrics.Observed(isDeployment, plan.HasChanges);
         var selfHeal = app.Policy?.SelfHeal == true;
         var mayApply = isDeployment || force || selfHeal;
 
@@ -177,6 +179,7 @@ public sealed partial class Reconciler : BackgroundService
             var trigger = isDeployment ? "deploy" : force ? "sync" : "self-heal";
             var started = _time.GetUtcNow();
             var outcomes = plan.HasChanges ? await ApplyAsync(app, plan, isDeployment, ct) : [];
+            Observability.AgentMetrics.Applied(trigger, outcomes);
             var result = new ApplyResult
             {
                 Generation = generation,

@@ -86,7 +86,7 @@ public sealed partial class AppSyncer(
         string? head;
         try
         {
-            head = await Task.Run(() => GitRepositories.RemoteHead(app.RepoUrl, app.Branch), ct);
+            head = await Observability.ConsoleMetrics.TimedGitPoll(Task.Run(() => GitRepositories.RemoteHead(app.RepoUrl, app.Branch), ct));
         }
         catch (LibGit2SharpException ex)
         {
@@ -148,6 +148,7 @@ public sealed partial class AppSyncer(
             if (previous.Revision != desired.Revision)
             {
                 LogNoChange(app.Name, commit.Sha);
+                Observability.ConsoleMetrics.SyncUnchanged();
                 foreach (var host in app.Hosts)
                 {
                     await releases.NoChangeAsync(app.Name, host, desired.Revision, commit.Message, commit.Author, trigger, ct);
@@ -174,6 +175,7 @@ public sealed partial class AppSyncer(
             await releases.OpenAsync(app.Name, host, generation, desired.Revision, commit.Message, commit.Author, trigger, ct);
         }
         LogPublished(app.Name, desired.Revision, desired.Services.Count, app.Hosts.Count);
+        Observability.ConsoleMetrics.SyncPublished();
     }
 
     private static bool SameServices(AppDesiredState a, AppDesiredState b) =>
@@ -183,6 +185,7 @@ public sealed partial class AppSyncer(
 
     private void Fail(string app, string error)
     {
+        Observability.ConsoleMetrics.SyncFailed();
         LogSyncFailed(app, error);
         fleet.SetAppError(app, error);
     }
