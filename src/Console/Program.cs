@@ -4,6 +4,7 @@ using ConOps.Console.Compose;
 using ConOps.Console.Fleet;
 using ConOps.Console.History;
 using ConOps.Console.Hosting;
+using ConOps.Console.Notifications;
 using ConOps.Console.Observability;
 using ConOps.Console.Sync;
 
@@ -17,6 +18,7 @@ builder.Services.AddGitSync();
 builder.Services.AddLocalAgent(builder.Configuration);
 builder.Services.AddConsoleUi();
 builder.Services.AddObservability();
+builder.Services.AddNotifications();
 
 var app = builder.Build();
 await app.Services.MigrateHistoryAsync();
@@ -24,6 +26,7 @@ app.LogEffectiveSettings();
 app.MapConsoleUi();
 app.MapConOpsApi();
 app.MapObservability();
+app.MapNotifications();
 app.MapFleet(new Uri(app.Configuration["ConOps:Console:AgentUrl"] ?? new ConOps.Console.ConsoleOptions().AgentUrl).Port);
 await app.RunAsync();
 return 0;

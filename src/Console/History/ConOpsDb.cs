@@ -12,6 +12,12 @@ public sealed class ConOpsDb(DbContextOptions<ConOpsDb> options) : DbContext(opt
 
     public DbSet<ReleaseRecord> Releases => Set<ReleaseRecord>();
 
+    public DbSet<Notifications.NotificationTargetRecord> NotificationTargets => Set<Notifications.NotificationTargetRecord>();
+
+    public DbSet<Notifications.NotificationRuleRecord> NotificationRules => Set<Notifications.NotificationRuleRecord>();
+
+    public DbSet<Notifications.IncidentRecord> Incidents => Set<Notifications.IncidentRecord>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // SQLite cannot order by DateTimeOffset text; store UTC ticks instead.
@@ -32,6 +38,7 @@ public sealed class ConOpsDb(DbContextOptions<ConOpsDb> options) : DbContext(opt
             release.HasIndex(r => r.CreatedAt);
             release.OwnsMany(r => r.Services, s => s.ToJson());
         });
+        Notifications.NotificationModel.Configure(modelBuilder);
     }
 }
 

@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 namespace ConOps.Console.History;
 
 /// <summary>Writes the deployment history: a release opens when desired state is sent and closes with the agent's result.</summary>
-public sealed class ReleaseLog(IDbContextFactory<ConOpsDb> dbs, TimeProvider time)
+public sealed class ReleaseLog(IDbContextFactory<ConOpsDb> dbs, TimeProvider time, Notifications.ReleaseOutcomes? outcomes = null)
 {
     public async Task OpenAsync(string app, string host, long generation, string revision, string message, string author, string trigger, CancellationToken ct)
     {
@@ -84,6 +84,7 @@ public sealed class ReleaseLog(IDbContextFactory<ConOpsDb> dbs, TimeProvider tim
             Error = string.IsNullOrEmpty(s.Error) ? null : s.Error,
         })];
         await db.SaveChangesAsync(ct);
+        outcomes?.Finished(host, result, release.Outcome);
     }
 
     public static string ActionName(ApplyAction action) => action switch
