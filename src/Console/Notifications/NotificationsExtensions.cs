@@ -10,7 +10,8 @@ public static class NotificationsExtensions
             .Validate(o => o.ConfirmAfter >= TimeSpan.Zero && o.StartupGrace >= TimeSpan.Zero, "ConOps:Notifications:ConfirmAfter and StartupGrace must not be negative")
             .Validate(o => o.DeliveryTimeout > TimeSpan.Zero && o.DeliveryAttempts is >= 1 and <= 10, "ConOps:Notifications:DeliveryTimeout must be positive and DeliveryAttempts between 1 and 10")
             .ValidateOnStart();
-        services.AddHttpClient(NotificationSender.HttpClientName);
+        // The factory's request logging prints full URLs, and webhook URLs carry tokens.
+        services.AddHttpClient(NotificationSender.HttpClientName).RemoveAllLoggers();
         services.AddSingleton<ReleaseOutcomes>();
         services.AddSingleton<NotificationSender>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationSender>());
