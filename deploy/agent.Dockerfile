@@ -19,9 +19,13 @@ RUN echo 'conops-agent:x:10002:10002:ConOps agent:/var/lib/conops-agent:/usr/sbi
  && mkdir -p /var/lib/conops-agent \
  && chown 10002:10002 /var/lib/conops-agent
 ENV ConOps__Agent__DataDirectory=/var/lib/conops-agent \
-    ConOps__Agent__DockerEndpoint=unix:///var/run/docker.sock
+    ConOps__Agent__DockerEndpoint=unix:///var/run/docker.sock \
+    ConOps__Agent__HealthUrl=http://127.0.0.1:9101/
 VOLUME /var/lib/conops-agent
 USER 10002:10002
+# Ready = the engine answers and the stream to the console is open (bash's /dev/tcp: no curl needed).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/9101 && printf 'GET /readyz HTTP/1.0\\r\\nHost: 127.0.0.1:9101\\r\\n\\r\\n' >&3 && head -1 <&3 | grep -q ' 200 '"]
 ENTRYPOINT ["/usr/local/bin/conops-agent"]
 
 # The agent published on the build machine by deploy/publish.sh.

@@ -25,7 +25,7 @@ WORKDIR /opt/conops
 USER 10001:10001
 # bash's /dev/tcp instead of curl, so the probe works on any base image with bash.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3 | grep -q ' 200 '"]
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /healthz HTTP/1.0\\r\\nHost: 127.0.0.1:8080\\r\\n\\r\\n' >&3 && head -1 <&3 | grep -q ' 200 '"]
 ENTRYPOINT ["/opt/conops/conops-console"]
 
 # The console published on the build machine by deploy/publish.sh.

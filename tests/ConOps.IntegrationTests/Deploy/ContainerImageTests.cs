@@ -79,6 +79,15 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.StartsWith("v1:sha256:", containers[0].Labels["conops.config-hash"], StringComparison.Ordinal);
         Assert.Equal("v1", (await _http.GetStringAsync($"http://127.0.0.1:{_appPort}/")).Trim());
 
+        // And both images' own healthchecks pass: the console is up, the agent reaches the engine and the console
+        foreach (var container in new[] { ConsoleContainer, AgentContainer })
+        {
+            var probe = JsonDocument.Parse(await Docker("inspect", "-f", "{{json .Config.Healthcheck.Test}}", container)).RootElement
+                .EnumerateArray().Select(e => e.GetString()!).ToList();
+            Assert.Equal("CMD", probe[0]);
+            await Docker(["exec", container, .. probe.Skip(1)]);
+        }
+
         // And neither container runs as root
         Assert.Equal("10001:10001", (await Docker("inspect", "-f", "{{.Config.User}}", ConsoleContainer)).Trim());
         Assert.Equal("10002:10002", (await Docker("inspect", "-f", "{{.Config.User}}", AgentContainer)).Trim());
