@@ -6,6 +6,8 @@ using ConOps.Console.Fleet;
 using ConOps.Console.History;
 using ConOps.Console.Hosting;
 using ConOps.Console.Logs;
+using ConOps.Console.Notifications;
+using ConOps.Console.Observability;
 using ConOps.Console.Sync;
 using ConOps.Console.Webhooks;
 
@@ -18,6 +20,8 @@ builder.Services.AddFleet();
 builder.Services.AddGitSync();
 builder.Services.AddLocalAgent(builder.Configuration);
 builder.Services.AddConsoleUi();
+builder.Services.AddObservability();
+builder.Services.AddNotifications();
 
 var app = builder.Build();
 await app.Services.MigrateHistoryAsync();
@@ -29,6 +33,8 @@ app.MapLogEndpoints();
 app.MapApps();
 app.MapSyncApi();
 app.MapWebhooks();
+app.MapObservability();
+app.MapNotifications();
 app.MapFleet(new Uri(app.Configuration["ConOps:Console:AgentUrl"] ?? new ConOps.Console.ConsoleOptions().AgentUrl).Port);
 await app.RunAsync();
 return 0;

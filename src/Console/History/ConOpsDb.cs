@@ -18,6 +18,12 @@ public sealed class ConOpsDb(DbContextOptions<ConOpsDb> options) : DbContext(opt
 
     public DbSet<Sync.AppHostStateRecord> AppHostStates => Set<Sync.AppHostStateRecord>();
 
+    public DbSet<Notifications.NotificationTargetRecord> NotificationTargets => Set<Notifications.NotificationTargetRecord>();
+
+    public DbSet<Notifications.NotificationRuleRecord> NotificationRules => Set<Notifications.NotificationRuleRecord>();
+
+    public DbSet<Notifications.IncidentRecord> Incidents => Set<Notifications.IncidentRecord>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // SQLite cannot order by DateTimeOffset text; store UTC ticks instead.
@@ -53,6 +59,7 @@ public sealed class ConOpsDb(DbContextOptions<ConOpsDb> options) : DbContext(opt
             token.HasKey(t => t.Hash);
             token.HasIndex(t => t.Host);
         });
+        Notifications.NotificationModel.Configure(modelBuilder);
     }
 }
 
