@@ -1,4 +1,5 @@
 using ConOps.Console.Api;
+using ConOps.Console.Auth;
 using ConOps.Console.Components;
 using ConOps.Console.Fleet;
 using ConOps.Console.History;
@@ -11,11 +12,14 @@ builder.Services.AddHistory();
 builder.Services.AddFleet();
 builder.Services.AddGitSync();
 builder.Services.AddLocalAgent(builder.Configuration);
+builder.Services.AddConsoleAuth();
+builder.Services.AddConOpsApi();
 builder.Services.AddConsoleUi();
 
 var app = builder.Build();
 await app.Services.MigrateHistoryAsync();
 app.LogEffectiveSettings();
+app.UseConsoleAuth();
 app.MapConsoleUi();
 app.MapConOpsApi();
 app.MapFleet(new Uri(app.Configuration["ConOps:Console:AgentUrl"] ?? new ConOps.Console.ConsoleOptions().AgentUrl).Port);

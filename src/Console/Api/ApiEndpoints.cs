@@ -1,4 +1,5 @@
 using ConOps.Console.Apps;
+using ConOps.Console.Auth;
 using ConOps.Console.Fleet;
 using ConOps.Console.History;
 using ConOps.Console.Sync;
@@ -29,8 +30,26 @@ public sealed record ServiceDto(
 
 public static class ApiEndpoints
 {
+    /// <summary>The OpenAPI document of everything under <c>/api</c>, served at <c>/openapi/v1.json</c>.</summary>
+    public static IServiceCollection AddConOpsApi(this IServiceCollection services)
+    {
+        services.AddOpenApi(o =>
+        {
+            o.ShouldInclude = d => d.RelativePath?.StartsWith("api", StringComparison.Ordinal) == true;
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "ConOps API";
+                document.Info.Description = "Every /api call needs 'Authorization: Bearer <token>' (Settings > API tokens). Reading needs the viewer role, sync/approve/rollback/logs need operator, settings and users need admin. Errors are application/problem+json.";
+                return Task.CompletedTask;
+            });
+        });
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapConOpsApi(this IEndpointRouteBuilder endpoints)
     {
+        endpoints.MapOpenApi().RequireAuthorization(Policies.Viewer);
+        // No group-wide policy: the fallback policy gives reads viewer and changes operator, also for calls added later.
         var api = endpoints.MapGroup("/api");
 
         api.MapGet("/apps", async (AppCatalog catalog, FleetState fleet, CancellationToken ct) =>
@@ -58,7 +77,7 @@ public static class ApiEndpoints
             }
             var app = await catalog.UpsertAsync(definition, "api", ct);
             return Results.Created($"/api/apps/{app.Name}", new { app.Name, app.RepoUrl, app.Branch, app.Path, app.Hosts });
-        });
+        }).RequireAuthorization(Policies.Admin);
 
         api.MapPost("/apps/{name}/sync", async (string name, AppSyncer syncer, AppCatalog catalog, CancellationToken ct) =>
         {
@@ -68,7 +87,7 @@ public static class ApiEndpoints
             }
             syncer.Enqueue(name, force: true);
             return Results.Accepted();
-        });
+        }).RequireAuthorization(Policies.Operator);
 
         api.MapGet("/services", (FleetState fleet, TimeProvider time) => ServiceRows(fleet, time.GetUtcNow()));
 

@@ -11,10 +11,10 @@ public static class ComponentsExtensions
         return services;
     }
 
+    /// <summary>The pages; call after <c>UseConsoleAuth</c>. Static files are public (the sign-in page needs its CSS).</summary>
     public static WebApplication MapConsoleUi(this WebApplication app)
     {
-        app.UseAntiforgery();
-        app.MapStaticAssets();
+        app.MapStaticAssets().AllowAnonymous();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
