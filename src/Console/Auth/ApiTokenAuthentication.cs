@@ -29,12 +29,13 @@ public sealed class ApiTokenAuthentication(
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        Response.Headers.WWWAuthenticate = "Bearer";
-        return AuthProblems.WriteAsync(Context, StatusCodes.Status401Unauthorized,
-            "Authentication required.",
-            "Send an API token as 'Authorization: Bearer <token>' (create one under Settings > API tokens), or sign in.");
+        var result = await HandleAuthenticateOnceSafeAsync();
+        Response.Headers.WWWAuthenticate = result.Failure is null ? "Bearer" : "Bearer error=\"invalid_token\"";
+        await AuthProblems.WriteAsync(Context, StatusCodes.Status401Unauthorized,
+            result.Failure is null ? "Authentication required." : "Invalid API token.",
+            result.Failure?.Message ?? "Send an API token as 'Authorization: Bearer <token>' (create one under Settings > API tokens), or sign in.");
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
