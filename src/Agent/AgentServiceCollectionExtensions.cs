@@ -21,6 +21,8 @@ public static class AgentServiceCollectionExtensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.HostName), "ConOps:Agent:HostName must not be empty")
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "ConOps:Agent:DataDirectory must not be empty")
             .Validate(o => o.ReconcileInterval >= TimeSpan.FromSeconds(1), "ConOps:Agent:ReconcileInterval must be at least 1 second")
+            .Validate(o => o.StabilizationWindow >= TimeSpan.Zero && o.HealthyTimeout > TimeSpan.Zero && o.DependencyTimeout > TimeSpan.Zero, "ConOps:Agent:StabilizationWindow, HealthyTimeout and DependencyTimeout must be positive")
+            .Validate(o => o.FlapFreeRestarts >= 1 && o.FlapBaseDelay > TimeSpan.Zero && o.FlapMaxDelay >= o.FlapBaseDelay && o.FlapWindow > TimeSpan.Zero, "ConOps:Agent:Flap* settings must be positive, with FlapMaxDelay >= FlapBaseDelay")
             .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
@@ -30,6 +32,10 @@ public static class AgentServiceCollectionExtensions
         services.AddSingleton<AgentOutbox>();
         services.AddSingleton<DesiredStateStore>();
         services.AddSingleton<ServiceStatusBook>();
+        services.AddSingleton<InspectCache>();
+        services.AddSingleton<FileStore>();
+        services.AddSingleton<ImagePuller>();
+        services.AddSingleton<AppResources>();
         services.AddSingleton<Reconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<Reconciler>());
         services.AddHostedService<EngineEventWatcher>();

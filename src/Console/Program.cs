@@ -1,10 +1,13 @@
 using ConOps.Console.Api;
 using ConOps.Console.Auth;
 using ConOps.Console.Components;
+using ConOps.Console.Compose;
 using ConOps.Console.Fleet;
 using ConOps.Console.History;
 using ConOps.Console.Hosting;
 using ConOps.Console.Sync;
+
+if (ConfigCommand.IsInvocation(args)) { return await ConfigCommand.RunAsync(args); }
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddConsoleHosting();
@@ -24,3 +27,4 @@ app.MapConsoleUi();
 app.MapConOpsApi();
 app.MapFleet(new Uri(app.Configuration["ConOps:Console:AgentUrl"] ?? new ConOps.Console.ConsoleOptions().AgentUrl).Port);
 await app.RunAsync();
+return 0;

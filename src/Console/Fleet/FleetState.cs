@@ -13,6 +13,9 @@ public sealed record HostView(
     string EngineVersion,
     long AppliedGeneration);
 
+/// <summary>An app's published desired state: target hosts and config hash per service.</summary>
+public sealed record DesiredApp(IReadOnlyList<string> Hosts, IReadOnlyDictionary<string, string> ServiceHashes);
+
 /// <summary>The latest status of one service on one host.</summary>
 public sealed record ServiceView(string Host, string App, string Service, ServiceStatus Status, DateTimeOffset UpdatedAt);
 
@@ -25,6 +28,7 @@ public sealed class FleetState(TimeProvider time)
     private readonly ConcurrentDictionary<string, HostView> _hosts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Host, string App, string Service), ServiceView> _services = new();
     private readonly ConcurrentDictionary<string, string> _appErrors = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DesiredApp> _desired = new(StringComparer.Ordinal);
     private readonly Lock _subscribersGate = new();
     private ImmutableSubscribers _subscribers = new([]);
 
@@ -35,6 +39,16 @@ public sealed class FleetState(TimeProvider time)
 
     /// <summary>Apps whose source currently fails to fetch or render, with the reason.</summary>
     public IReadOnlyDictionary<string, string> AppErrors => new Dictionary<string, string>(_appErrors, StringComparer.Ordinal);
+
+    /// <summary>What the console last published per app: the hosts and each service's config hash.</summary>
+    public IReadOnlyDictionary<string, DesiredApp> Desired => new Dictionary<string, DesiredApp>(_desired, StringComparer.Ordinal);
+
+    /// <summary>Records an app's published desired state, so the fleet view can tell "not applied yet" from "synced".</summary>
+    public void SetDesired(string app, IReadOnlyList<string> hosts, IReadOnlyDictionary<string, string> serviceHashes)
+    {
+        _desired[app] = new DesiredApp(hosts, serviceHashes);
+        Notify();
+    }
 
     /// <summary>Calls <paramref name="onChange"/> after every change until the subscription is disposed.</summary>
     public IDisposable Subscribe(Action onChange)

@@ -20,6 +20,10 @@ public static class HostingExtensions
             .ValidateOnStart();
         builder.Services.TryAddSingletonTimeProvider();
 
+        // Serve package assets (MudBlazor, the Blazor script) when running from build output in any
+        // environment, not only Development; published output carries them itself.
+        builder.WebHost.UseStaticWebAssets();
+
         var options = builder.Configuration.GetSection(ConsoleOptions.Section).Get<ConsoleOptions>() ?? new ConsoleOptions();
         var ui = new Uri(options.UiUrl);
         var agents = new Uri(options.AgentUrl);

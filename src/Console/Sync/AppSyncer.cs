@@ -5,9 +5,9 @@ using ConOps.Console.History;
 using ConOps.Contract;
 using ConOps.Shared;
 using Google.Protobuf;
-using LibGit2SharpException = LibGit2Sharp.LibGit2SharpException;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using LibGit2SharpException = LibGit2Sharp.LibGit2SharpException;
 
 namespace ConOps.Console.Sync;
 
@@ -112,7 +112,8 @@ public sealed partial class AppSyncer(
             // 2. Render: export the app's folder at that commit and normalize its compose file.
             var checkout = Path.Combine(options.Value.DataDirectory, "checkouts", app.Name);
             await git.ExportAsync(app.RepoUrl, commit.Sha, app.Path, checkout, ct);
-            var project = ComposeLoader.Load(new ComposeLoadRequest(checkout, ["compose.yaml"], new Dictionary<string, string>(), [], app.Name));
+            // No files named: the default compose file and its override are discovered, and .env is read, as docker compose does.
+            var project = ComposeLoader.Load(new ComposeLoadRequest(checkout, [], new Dictionary<string, string>(), [], app.Name));
 
             // 3. Hash: each service carries the hash of its normalized spec.
             desired = new AppDesiredState
@@ -122,6 +123,9 @@ public sealed partial class AppSyncer(
                 Policy = new SyncPolicy { SelfHeal = true, Prune = true },
             };
             desired.Services.AddRange(project.Services.Select(s => new DesiredService { Spec = s.Spec, ConfigHash = s.ConfigHash }));
+            desired.Networks.AddRange(project.Networks);
+            desired.Volumes.AddRange(project.Volumes);
+            desired.Files.AddRange(project.Files);
         }
         catch (Exception ex) when (ex is ComposeException or GitSourceException or LibGit2SharpException or IOException)
         {
@@ -134,6 +138,8 @@ public sealed partial class AppSyncer(
         fleet.SetAppError(app.Name, null);
         _syncedHeads[app.Name] = head;
         var trigger = force ? "manual" : "poll";
+
+        fleet.SetDesired(app.Name, app.Hosts, desired.Services.ToDictionary(s => s.Spec.Name, s => s.ConfigHash, StringComparer.Ordinal));
 
         // 4. Compare: a commit that changes no service hash deploys nothing.
         var previous = app.LastGoodState is null ? null : AppDesiredState.Parser.ParseFrom(app.LastGoodState);
