@@ -50,6 +50,10 @@ public static partial class ConsoleBrowser
         await WaitReadyAsync(page);
     }
 
+    /// <summary>A MudBlazor text field's input, wherever the test id landed (the input or its wrapper).</summary>
+    public static ILocator Field(IPage page, string testId) =>
+        page.Locator($"input[data-testid={testId}], [data-testid={testId}] input").First;
+
     /// <summary>The one-time setup code the console printed in its log.</summary>
     public static string SetupCode(ConsoleProcess console) =>
         SetupCodePattern().Matches(console.Log) is { Count: > 0 } matches

@@ -72,9 +72,9 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
 
         // When they add an app in Settings › Apps
         await ConsoleBrowser.GoAsync(page, console, "/settings/apps");
-        await page.GetByTestId("app-name").Locator("input").FillAsync(_app);
-        await page.GetByTestId("app-repo").Locator("input").FillAsync(_repo.Path);
-        await page.GetByTestId("app-hosts").Locator("input").FillAsync("local");
+        await ConsoleBrowser.Field(page, "app-name").FillAsync(_app);
+        await ConsoleBrowser.Field(page, "app-repo").FillAsync(_repo.Path);
+        await ConsoleBrowser.Field(page, "app-hosts").FillAsync("local");
         await page.GetByTestId("save-app").ClickAsync();
 
         // Then its page shows the web service synced and healthy, desired next to live
@@ -134,7 +134,7 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
 
         // An API token is shown once, then only its prefix
         await ConsoleBrowser.GoAsync(page, console, "/settings/tokens");
-        await page.GetByTestId("token-name").Locator("input").FillAsync("ci");
+        await ConsoleBrowser.Field(page, "token-name").FillAsync("ci");
         await page.GetByTestId("create-token").ClickAsync();
         var token = (await page.GetByTestId("new-token-value").TextContentAsync())!.Trim();
         Assert.StartsWith("conops_", token, StringComparison.Ordinal);
