@@ -15,3 +15,5 @@ window.conops = {
     URL.revokeObjectURL(url);
   },
 };
+// Keeps a followed log at its newest line.
+window.conops.scrollToEnd = (element) => { if (element) element.scrollTop = element.scrollHeight; };

@@ -64,7 +64,8 @@ public sealed class RouteAuthorizationTests(ITestOutputHelper output) : IAsyncLi
             {
                 var needed = RequiredRole(endpoint, method, path);
                 walked++;
-                foreach (var caller in new string?[] { null, .. Ranked })
+                string?[] callers = [null, .. Ranked];
+                foreach (var caller in callers)
                 {
                     var status = await SendAsync(caller is null ? Client(null) : Client(tokens[caller]), method, path);
                     var expected = Expect(needed, caller, path);
