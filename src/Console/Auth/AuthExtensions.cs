@@ -33,6 +33,8 @@ public static partial class AuthExtensions
         services.AddAuthentication(SmartScheme)
             .AddPolicyScheme(SmartScheme, "Cookie or API token", o => o.ForwardDefaultSelector = context =>
                 context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                    // An agent's bearer is its own credential, checked by the agent hub, never an API token.
+                    && context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) != true
                     ? ApiTokenAuthentication.SchemeName
                     : CookieAuthenticationDefaults.AuthenticationScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthentication>(ApiTokenAuthentication.SchemeName, null)

@@ -7,7 +7,7 @@ public static class ComponentsExtensions
     public static IServiceCollection AddConsoleUi(this IServiceCollection services)
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
-        services.AddMudServices();
+        services.AddMudServices(mud => mud.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
         return services;
     }
 
