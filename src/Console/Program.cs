@@ -5,6 +5,7 @@ using ConOps.Console.Compose;
 using ConOps.Console.Fleet;
 using ConOps.Console.History;
 using ConOps.Console.Hosting;
+using ConOps.Console.Logs;
 using ConOps.Console.Sync;
 
 if (ConfigCommand.IsInvocation(args)) { return await ConfigCommand.RunAsync(args); }
@@ -25,6 +26,8 @@ app.LogEffectiveSettings();
 app.UseConsoleAuth();
 app.MapConsoleUi();
 app.MapConOpsApi();
+app.MapFleetEndpoints();
+app.MapLogEndpoints();
 app.MapFleet(new Uri(app.Configuration["ConOps:Console:AgentUrl"] ?? new ConOps.Console.ConsoleOptions().AgentUrl).Port);
 await app.RunAsync();
 return 0;

@@ -49,9 +49,25 @@ public sealed class RoleAuthorizationHandler : IAuthorizationHandler
         return Task.CompletedTask;
     }
 
-    /// <summary>The default rule: reading the API needs viewer, changing it needs operator.</summary>
-    public static string RoleFor(HttpRequest request) =>
-        request.Path.StartsWithSegments("/api") && !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method))
-            ? Roles.Operator
-            : Roles.Viewer;
+    /// <summary>
+    /// The default rule for endpoints that declare nothing: container logs need operator (they may show
+    /// secrets), managing hosts and their credentials needs admin, any other change to the API needs
+    /// operator, and reading needs viewer.
+    /// </summary>
+    public static string RoleFor(HttpRequest request)
+    {
+        var path = request.Path;
+        if (!path.StartsWithSegments("/api"))
+        {
+            return Roles.Viewer;
+        }
+        if (path.StartsWithSegments("/api/logs"))
+        {
+            return Roles.Operator;
+        }
+        var reads = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method);
+        return reads ? Roles.Viewer
+            : path.StartsWithSegments("/api/hosts") ? Roles.Admin
+            : Roles.Operator;
+    }
 }

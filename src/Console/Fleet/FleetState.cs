@@ -11,7 +11,11 @@ public sealed record HostView(
     DateTimeOffset? OfflineSince,
     string AgentVersion,
     string EngineVersion,
-    long AppliedGeneration);
+    long AppliedGeneration)
+{
+    /// <summary>pending, enrolled, revoked or unenrolled (see <see cref="EnrollmentState"/>).</summary>
+    public string Enrollment { get; init; } = EnrollmentState.Unenrolled;
+}
 
 /// <summary>An app's published desired state: target hosts and config hash per service.</summary>
 public sealed record DesiredApp(IReadOnlyList<string> Hosts, IReadOnlyDictionary<string, string> ServiceHashes);
@@ -60,9 +64,35 @@ public sealed class FleetState(TimeProvider time)
         return new Subscription(this, onChange);
     }
 
+    /// <summary>A host the console knows (created for enrollment, or remembered from before a restart) without a live agent.</summary>
+    public void HostRegistered(string host, string enrollment)
+    {
+        _hosts.AddOrUpdate(
+            host,
+            // An enrolled host not connected (yet) counts as offline from now: the console cannot know better after a restart.
+            _ => new HostView(host, false, null, enrollment == EnrollmentState.Enrolled ? time.GetUtcNow() : null, "", "", 0) { Enrollment = enrollment },
+            (_, view) => view with { Enrollment = enrollment });
+        Notify();
+    }
+
+    public void SetEnrollment(string host, string enrollment)
+    {
+        if (_hosts.TryGetValue(host, out var view) && view.Enrollment != enrollment)
+        {
+            _hosts[host] = view with { Enrollment = enrollment };
+            Notify();
+        }
+        else if (view is null)
+        {
+            HostRegistered(host, enrollment);
+        }
+    }
+
     public void HostConnected(Hello hello)
     {
-        _hosts[hello.HostName] = new HostView(hello.HostName, true, time.GetUtcNow(), null, hello.AgentVersion, hello.EngineVersion, hello.LastAppliedGeneration);
+        var host = hello.HostName;
+        var view = new HostView(host, true, time.GetUtcNow(), null, hello.AgentVersion, hello.EngineVersion, hello.LastAppliedGeneration) { Enrollment = EnrollmentState.Enrolled };
+        _hosts[host] = view;
         Notify();
     }
 
