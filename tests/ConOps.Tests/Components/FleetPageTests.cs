@@ -8,22 +8,30 @@ using MudBlazor.Services;
 namespace ConOps.Tests.Components;
 
 /// <summary>The fleet page against a real FleetState: counts, offline hosts, and pushed updates.</summary>
-public sealed class FleetPageTests : BunitContext
+public sealed class FleetPageTests : IAsyncLifetime
 {
+    // MudBlazor's services dispose only asynchronously, which xunit's synchronous Dispose cannot do.
+    private readonly BunitContext _bunit = new();
     private readonly FleetState _fleet = new(TimeProvider.System);
 
     public FleetPageTests()
     {
-        Services.AddMudServices();
-        Services.AddSingleton(_fleet);
-        Services.AddSingleton(TimeProvider.System);
-        JSInterop.Mode = JSRuntimeMode.Loose;
+        _bunit.Services.AddMudServices();
+        _bunit.Services.AddSingleton(_fleet);
+        _bunit.Services.AddSingleton(TimeProvider.System);
+        _bunit.JSInterop.Mode = JSRuntimeMode.Loose;
     }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _bunit.DisposeAsync();
+
+    private IRenderedComponent<FleetPage> RenderFleet() => _bunit.Render<FleetPage>();
 
     [Fact]
     public void With_no_host_the_page_teaches_how_to_connect_one()
     {
-        var page = Render<FleetPage>();
+        var page = RenderFleet();
 
         Assert.Contains("Connect your first host", page.Find("[data-testid=empty-state]").TextContent);
     }
@@ -37,7 +45,7 @@ public sealed class FleetPageTests : BunitContext
         Report("pi", ("web", SyncStatus.Synced, HealthStatus.Healthy));
         _fleet.HostDisconnected("pi");
 
-        var page = Render<FleetPage>();
+        var page = RenderFleet();
 
         Assert.Equal("Synced 2", page.Find("[data-testid=count-sync-Synced]").TextContent.Trim());
         Assert.Equal("OutOfSync 1", page.Find("[data-testid=count-sync-OutOfSync]").TextContent.Trim());
@@ -52,7 +60,7 @@ public sealed class FleetPageTests : BunitContext
     {
         _fleet.HostConnected(new Hello { HostName = "nas" });
         Report("nas", ("web", SyncStatus.Synced, HealthStatus.Healthy));
-        var page = Render<FleetPage>();
+        var page = RenderFleet();
         Assert.Equal("Healthy", page.Find("[data-testid=health-nas-shop-web]").TextContent);
 
         Report("nas", ("web", SyncStatus.OutOfSync, HealthStatus.Missing));
@@ -69,7 +77,7 @@ public sealed class FleetPageTests : BunitContext
     {
         _fleet.HostConnected(new Hello { HostName = "nas" });
         Report("nas", ("web", SyncStatus.Synced, HealthStatus.Healthy), ("db", SyncStatus.OutOfSync, HealthStatus.Degraded));
-        var page = Render<FleetPage>();
+        var page = RenderFleet();
 
         page.Find("[data-testid=count-health-Degraded]").Click();
 
