@@ -95,7 +95,7 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
               new MutationObserver(note).observe(document.querySelector('[data-testid="services"]'), { subtree: true, childList: true, characterData: true });
             }
             """, new[] { $"sync-local-{_app}-web", $"health-local-{_app}-web" });
-        var container = (await _docker.ManagedContainersAsync(_app)).Single();
+        var container = (await _docker.ManagedContainersAsync(_app)).Single(c => c.Labels["com.docker.compose.service"] == "web");
         var before = await _docker.Client.Containers.InspectContainerAsync(container.ID);
         await _docker.Client.Containers.StopContainerAsync(container.ID, new ContainerStopParameters { WaitBeforeKillSeconds = 1 });
 
@@ -120,6 +120,19 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
         await Assertions.Expect(health).ToHaveTextAsync("Healthy", new() { Timeout = 60_000 });
         await Assertions.Expect(sync).ToHaveTextAsync("Synced", new() { Timeout = 60_000 });
         output.WriteLine("badge states seen through the crash and the fix: " + string.Join(" -> ", await page.EvaluateAsync<string[]>("() => window.__seen")));
+
+        // An operator tails the ticker's log live: colours, search with highlight, pause
+        await ConsoleBrowser.GoAsync(page, console, $"/logs?s=local/{_app}/ticker&tail=20");
+        var lines = page.GetByTestId("log-lines");
+        await Assertions.Expect(lines).ToContainTextAsync("tick", new() { Timeout = 30_000 });
+        await Assertions.Expect(lines.Locator(".ansi-fg-2").First).ToHaveTextAsync("tick", new() { Timeout = 10_000 });
+        var statsBefore = await page.GetByTestId("log-stats").TextContentAsync();
+        await Assertions.Expect(page.GetByTestId("log-stats")).Not.ToHaveTextAsync(statsBefore!, new() { Timeout = 10_000 });
+        await ConsoleBrowser.ScreenshotAsync(page, "logs");
+        await ConsoleBrowser.Field(page, "log-search").FillAsync("tick 1");
+        await Assertions.Expect(lines.Locator("mark").First).ToHaveTextAsync("tick 1", new() { Timeout = 10_000 });
+        await page.GetByTestId("log-pause").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("log-pause")).ToContainTextAsync("Resume", new() { Timeout = 10_000 });
 
         // And the history shows the first deployment and the self-heal
         await ConsoleBrowser.GoAsync(page, console, $"/history?app={_app}");
@@ -201,15 +214,18 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
         await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login"), Slow);
     }
 
-    private static string Compose(string command) => $"""
+    private static string Compose(string command) => $$"""
         services:
           web:
             image: conops-test/web:1
-            command: ["sh", "-c", "{command}"]
+            command: ["sh", "-c", "{{command}}"]
             environment:
               GREETING: hello
             labels:
               example.team: ui
+          ticker:
+            image: conops-test/busybox:1
+            command: ["sh", "-c", "i=0; while true; do i=$$((i+1)); printf '\033[32mtick\033[0m %s\n' $$i; sleep 0.2; done"]
         """;
 
     public async Task DisposeAsync()
