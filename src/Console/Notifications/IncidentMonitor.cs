@@ -97,10 +97,10 @@ public sealed partial class IncidentMonitor(
         var now = time.GetUtcNow();
         var hosts = fleet.Hosts.ToDictionary(h => h.Name, StringComparer.Ordinal);
         var knownHosts = await db.Hosts.AsNoTracking().Select(h => h.Name).ToListAsync(ct);
-        var apps = await db.Apps.AsNoTracking().Select(a => new { a.Name, a.LastGoodState, a.Hosts }).ToListAsync(ct);
-        var selfHealOff = apps
-            .Where(a => a.LastGoodState is not null && AppDesiredState.Parser.ParseFrom(a.LastGoodState).Policy is { SelfHeal: false })
-            .Select(a => a.Name)
+        var deployed = await db.AppHostStates.AsNoTracking().Where(s => s.Deployed != null).Select(s => new { s.App, s.Deployed }).ToListAsync(ct);
+        var selfHealOff = deployed
+            .Where(s => AppDesiredState.Parser.ParseFrom(s.Deployed).Policy is { SelfHeal: false })
+            .Select(s => s.App)
             .ToHashSet(StringComparer.Ordinal);
 
         var seen = Conditions(hosts, knownHosts, selfHealOff, now);
