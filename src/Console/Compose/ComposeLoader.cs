@@ -16,7 +16,18 @@ public static class ComposeLoader
     /// <summary>The file names tried, in order, when no file is named.</summary>
     public static readonly IReadOnlyList<string> DefaultFiles = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
 
-    public static ComposeProject Load(ComposeLoadRequest request) => new Loading(request).Run();
+    public static ComposeProject Load(ComposeLoadRequest request)
+    {
+        try
+        {
+            return new Loading(request).Run();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Unreadable files are bad input too: the user sees why, the last good state keeps running.
+            throw new ComposeException($"cannot read the app's files: {ex.Message}");
+        }
+    }
 
     /// <summary>The files <see cref="Load"/> reads when <see cref="ComposeLoadRequest.Files"/> is empty: the first default file and its override.</summary>
     public static IReadOnlyList<string> Discover(string projectDirectory, ICollection<string>? warnings = null)

@@ -54,7 +54,7 @@ public static class ConfigCommand
             output.Write(options.Hash ? ProjectRenderer.Hashes(project) : options.Format == "yaml" ? ProjectRenderer.Yaml(project) : ProjectRenderer.Json(project));
             return 0;
         }
-        catch (Exception ex) when (ex is ComposeException or IOException or UnauthorizedAccessException)
+        catch (ComposeException ex)
         {
             errors.WriteLine($"error: {ex.Message}");
             return 1;
