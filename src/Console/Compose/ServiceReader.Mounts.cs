@@ -12,7 +12,7 @@ internal sealed partial class ServiceReader
         var mounts = new List<Mount>();
         foreach (var item in Seq(value, "volumes", what).Items)
         {
-            var mount = item is MappingNode map ? LongMount(map, what) : ShortMount(Text(item, "volumes", what), item, what);
+            var mount = item is MappingNode map ? LongMount(spec, map, what) : ShortMount(spec, Text(item, "volumes", what), item, what);
             if (mounts.Exists(m => m.Target == mount.Target))
             {
                 throw item.Error($"{what} mounts two volumes at '{mount.Target}'");
@@ -22,7 +22,7 @@ internal sealed partial class ServiceReader
         spec.Mounts.AddRange(mounts.OrderBy(m => m.Target, StringComparer.Ordinal));
     }
 
-    private Mount ShortMount(string text, Node where, string what)
+    private Mount ShortMount(ServiceSpec spec, string text, Node where, string what)
     {
         var parts = text.Split(':');
         if (parts.Length > 3 || parts.Any(p => p.Length == 0))
@@ -54,7 +54,7 @@ internal sealed partial class ServiceReader
         {
             mount.Type = "bind";
             mount.CreateHostPath = true;
-            Bind(mount, parts[0], where);
+            Bind(spec, mount, parts[0], where);
             if (mount.NoCopy)
             {
                 throw where.Error($"{what}: 'nocopy' applies to named volumes, not to the bind mount '{text}'");
@@ -72,7 +72,7 @@ internal sealed partial class ServiceReader
         return mount;
     }
 
-    private Mount LongMount(MappingNode map, string what)
+    private Mount LongMount(ServiceSpec spec, MappingNode map, string what)
     {
         var mount = new Mount();
         string? source = null;
@@ -108,7 +108,7 @@ internal sealed partial class ServiceReader
                 {
                     throw map.Error($"{what}: the bind mount at '{mount.Target}' needs a 'source'");
                 }
-                Bind(mount, source, map);
+                Bind(spec, mount, source, map);
                 foreach (var (keyNode, v) in bind?.Entries ?? [])
                 {
                     switch (keyNode.Value)
@@ -167,8 +167,11 @@ internal sealed partial class ServiceReader
     private static string ContainerPath(string path, Node where, string what) =>
         path.StartsWith('/') ? path : throw where.Error($"{what}: the container path '{path}' must be absolute (start with '/')");
 
-    /// <summary>A bind source: a host path as written, or a repository path made absolute and captured by digest.</summary>
-    private void Bind(Mount mount, string source, Node where)
+    /// <summary>
+    /// A bind source: a host path as written, or a path of the app folder made absolute; repository files are
+    /// captured by digest (the agent mounts its copy), repository folders are tracked by a digest of their files.
+    /// </summary>
+    private void Bind(ServiceSpec spec, Mount mount, string source, Node where)
     {
         if (!ProjectFiles.IsRelative(source))
         {
@@ -181,13 +184,14 @@ internal sealed partial class ServiceReader
         }
         var full = project.Files.Resolve(source, where, "bind mount source");
         mount.Source = full;
+        mount.ProjectPath = project.Files.Display(full);
         if (File.Exists(full))
         {
             mount.ContentDigest = project.Files.Capture(project.Files.Read(full, where, "bind-mounted file"), project.Files.Display(full), where);
         }
         else if (Directory.Exists(full))
         {
-            mount.ContentDigest = project.Files.FolderDigest(full, where);
+            spec.SourceDigests[mount.ProjectPath] = project.Files.FolderDigest(full, where);
         }
     }
 
