@@ -1,4 +1,5 @@
 using ConOps.Console.Api;
+using ConOps.Console.Apps;
 using ConOps.Console.Components;
 using ConOps.Console.Compose;
 using ConOps.Console.Fleet;
@@ -6,6 +7,7 @@ using ConOps.Console.History;
 using ConOps.Console.Hosting;
 using ConOps.Console.Logs;
 using ConOps.Console.Sync;
+using ConOps.Console.Webhooks;
 
 if (ConfigCommand.IsInvocation(args)) { return await ConfigCommand.RunAsync(args); }
 
@@ -24,6 +26,9 @@ app.MapConsoleUi();
 app.MapConOpsApi();
 app.MapFleetEndpoints();
 app.MapLogEndpoints();
+app.MapApps();
+app.MapSyncApi();
+app.MapWebhooks();
 app.MapFleet(new Uri(app.Configuration["ConOps:Console:AgentUrl"] ?? new ConOps.Console.ConsoleOptions().AgentUrl).Port);
 await app.RunAsync();
 return 0;

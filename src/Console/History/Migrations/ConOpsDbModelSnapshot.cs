@@ -28,6 +28,9 @@ namespace ConOps.Console.History.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Definition")
+                        .HasColumnType("TEXT");
+
                     b.PrimitiveCollection<string>("Hosts")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -40,6 +43,9 @@ namespace ConOps.Console.History.Migrations
 
                     b.Property<string>("Path")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProtectedSecrets")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("RepoUrl")
@@ -110,6 +116,14 @@ namespace ConOps.Console.History.Migrations
                     b.Property<long>("Generation")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Labels")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Name");
 
                     b.ToTable("Hosts");
@@ -171,6 +185,9 @@ namespace ConOps.Console.History.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Model")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Outcome")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -183,6 +200,10 @@ namespace ConOps.Console.History.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("User")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
@@ -190,6 +211,55 @@ namespace ConOps.Console.History.Migrations
                     b.HasIndex("App", "Host", "Generation");
 
                     b.ToTable("Releases");
+                });
+
+            modelBuilder.Entity("ConOps.Console.Sync.AppHostStateRecord", b =>
+                {
+                    b.Property<string>("App")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Host")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Deployed")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("DeployedCommit")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PausedAtCommit")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PausedReason")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Pending")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("PendingAuthor")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingCommit")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingMessage")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingPlan")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("PendingSince")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PendingTrigger")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("App", "Host");
+
+                    b.ToTable("AppHostStates");
                 });
 
             modelBuilder.Entity("ConOps.Console.History.ReleaseRecord", b =>
@@ -208,6 +278,12 @@ namespace ConOps.Console.History.Migrations
                                 .IsRequired();
 
                             b1.Property<string>("Error");
+
+                            b1.Property<string>("Image")
+                                .IsRequired();
+
+                            b1.Property<string>("ImageDigest")
+                                .IsRequired();
 
                             b1.Property<string>("Service")
                                 .IsRequired();
