@@ -1,7 +1,10 @@
+using ConOps.Console.Apps;
 using ConOps.Console.Fleet;
 using ConOps.Console.History;
+using ConOps.Console.Sync;
 using ConOps.Contract;
 using Google.Protobuf;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 
@@ -20,9 +23,10 @@ public sealed class DesiredStatePublisherTests : IAsyncLifetime
         _dbs = new PooledDbContextFactory<ConOpsDb>(new DbContextOptionsBuilder<ConOpsDb>().UseSqlite($"Data Source={_dbPath};Pooling=false").Options);
         await using var db = await _dbs.CreateDbContextAsync();
         await db.Database.MigrateAsync();
-        db.Apps.Add(new AppRecord { Name = "web", RepoUrl = "/repo", Hosts = ["nas"], LastGoodState = new AppDesiredState { App = "web", Revision = "main@sha1:1" }.ToByteArray() });
+        db.AppHostStates.Add(new AppHostStateRecord { App = "web", Host = "nas", Deployed = new AppDesiredState { App = "web", Revision = "main@sha1:1" }.ToByteArray() });
         await db.SaveChangesAsync();
-        _publisher = new DesiredStatePublisher(_dbs, _sessions);
+        var fleet = new FleetState(TimeProvider.System);
+        _publisher = new DesiredStatePublisher(_dbs, _sessions, new HostDesiredStates(new SecretBox(new EphemeralDataProtectionProvider())), fleet);
     }
 
     [Fact]
