@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using ConOps.IntegrationTests.Agent;
 using ConOps.IntegrationTests.Support;
 using Xunit.Abstractions;
 
@@ -92,7 +93,7 @@ public sealed class LiveLogTests(ITestOutputHelper output) : IAsyncLifetime
             output.WriteLine(_console.Log);
             await _console.DisposeAsync();
         }
-        await _engine.RemoveAppAsync(_app);
+        await _engine.RemoveAppAsync(_app, volumes: true);
         _engine.Dispose();
         _repo.Dispose();
     }

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using ConOps.Agent.Connection;
 using ConOps.Contract;
+using ConOps.IntegrationTests.Agent;
 using ConOps.IntegrationTests.Support;
 using Docker.DotNet.Models;
 using Grpc.Core;
@@ -192,8 +193,8 @@ public sealed class TwoHostFleetTests(ITestOutputHelper output) : IAsyncLifetime
         }
         foreach (var engine in new[] { _engine1, _engine2 })
         {
-            await engine.RemoveAppAsync(Shared);
-            await engine.RemoveAppAsync(Only2);
+            await engine.RemoveAppAsync(Shared, volumes: true);
+            await engine.RemoveAppAsync(Only2, volumes: true);
             engine.Dispose();
         }
         _repo.Dispose();
