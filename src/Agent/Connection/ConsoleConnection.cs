@@ -130,6 +130,7 @@ public sealed partial class ConsoleConnection(
         await call.ResponseHeadersAsync;
         established();
         LogConnected(options.Value.ConsoleUrl, credential.HostName);
+        Observability.AgentMetrics.ConsoleConnected(true);
 
         var sending = SendAsync(call.RequestStream, session.Token);
         try
@@ -166,6 +167,7 @@ public sealed partial class ConsoleConnection(
         }
         finally
         {
+            Observability.AgentMetrics.ConsoleConnected(false);
             await session.CancelAsync();
             logs.CancelAll();
             try

@@ -115,7 +115,7 @@ public sealed partial class AppSyncer(
         string? head;
         try
         {
-            head = await git.RemoteTargetAsync(source, app.RefKind, app.RefName, ct);
+            head = await Observability.ConsoleMetrics.TimedGitPoll(git.RemoteTargetAsync(source, app.RefKind, app.RefName, ct));
         }
         catch (GitSourceException ex)
         {
@@ -319,6 +319,7 @@ public sealed partial class AppSyncer(
             if (current!.Revision != desired.Revision && state.DeployedCommit != commit.Sha)
             {
                 LogNoChange(app.Name, host, commit.Sha);
+                Observability.ConsoleMetrics.SyncUnchanged();
                 await releases.NoChangeAsync(app.Name, host, desired.Revision, commit.Message, commit.Author, request.Trigger, ct);
             }
             state.DeployedCommit = commit.Sha;
@@ -358,6 +359,7 @@ public sealed partial class AppSyncer(
         await db.SaveChangesAsync(ct);
         await PublishReleaseAsync(host, desired, commit.Message, commit.Author, request.Trigger, request.User, ct);
         LogPublished(app.Name, host, desired.Revision, plan.Summary);
+        Observability.ConsoleMetrics.SyncPublished();
     }
 
     /// <summary>Deploys the change waiting for approval on one host, exactly as it was shown.</summary>
@@ -488,6 +490,7 @@ public sealed partial class AppSyncer(
     {
         var retryIn = status.Failed(app, error, transient, time.GetUtcNow(), sources.Value.MinRetryDelay, sources.Value.MaxRetryDelay);
         LogSyncFailed(app, error, retryIn);
+        Observability.ConsoleMetrics.SyncFailed();
         fleet.SetAppError(app, error);
     }
 
