@@ -17,6 +17,9 @@ public sealed class ConsoleUnderTest : IAsyncDisposable
         AgentUrl = $"https://127.0.0.1:{agentPort}";
     }
 
+    /// <summary>The admin API token the console is started with (the bench acts as an admin automation).</summary>
+    public static string AdminToken { get; } = "bench-" + Guid.NewGuid().ToString("N");
+
     public string DataDirectory { get; }
 
     public string UiUrl { get; }
@@ -37,6 +40,7 @@ public sealed class ConsoleUnderTest : IAsyncDisposable
         start.Environment["ConOps__Console__UiUrl"] = $"http://127.0.0.1:{ui}";
         start.Environment["ConOps__Console__AgentUrl"] = $"https://127.0.0.1:{agents}";
         start.Environment["ConOps__Console__DataDirectory"] = dataDirectory;
+        start.Environment["ConOps__Auth__BootstrapToken"] = AdminToken;
         // 500 agents enroll from one address in the bench: allow it.
         start.Environment["ConOps__Fleet__FailureLimit"] = "100000";
         var process = Process.Start(start)!;
@@ -46,6 +50,7 @@ public sealed class ConsoleUnderTest : IAsyncDisposable
         process.BeginErrorReadLine();
         var console = new ConsoleUnderTest(process, dataDirectory, ui, agents);
         using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminToken);
         for (var i = 0; i < 150; i++)
         {
             try

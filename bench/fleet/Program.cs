@@ -17,6 +17,7 @@ System.Console.WriteLine($"Fleet bench: {settings.Agents} agents x {settings.Ser
 
 await using var console = await ConsoleUnderTest.StartAsync(repoRoot);
 using var http = new HttpClient { BaseAddress = new Uri(console.UiUrl), Timeout = TimeSpan.FromMinutes(5) };
+http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ConsoleUnderTest.AdminToken);
 
 // Enrollment, as an operator and real agents would do it: create the host, trade the join token for a credential.
 var clock = Stopwatch.StartNew();

@@ -137,7 +137,7 @@ public sealed partial class IncidentMonitor(
         await db.SaveChangesAsync(ct);
 
         var rules = await db.Set<NotificationRuleRecord>().AsNoTracking().Where(r => r.Enabled).ToListAsync(ct);
-        var appHosts = apps.ToDictionary(a => a.Name, a => a.Hosts, StringComparer.Ordinal);
+        var appHosts = (await db.Apps.AsNoTracking().Select(a => new { a.Name, a.Hosts }).ToListAsync(ct)).ToDictionary(a => a.Name, a => a.Hosts, StringComparer.Ordinal);
         var messages = changes.Opened.Select(c => (Condition: c, Message: NotificationMessage.Opened(c, now)))
             .Concat(changes.Resolved.Select(r => (r.Condition, Message: NotificationMessage.Resolved(r.Condition, r.OpenedAt, now))));
         foreach (var (condition, message) in messages)

@@ -41,6 +41,7 @@ public sealed class LiveLogTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, (await console.Http.PostAsJsonAsync("/api/apps", new { name = _app, repoUrl = _repo.Path, branch = "main", path = ".", hosts = new[] { "local" } })).StatusCode);
         await Eventually.Until(() => console.ServiceAsync(_app, "talker"), s => s is { } row && row.GetProperty("status").GetString() == "synced", TimeSpan.FromSeconds(45), "talker to run");
         using var http = new HttpClient { BaseAddress = console.Http.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.Authorization = console.Http.DefaultRequestHeaders.Authorization;
 
         // When a client follows the whole log as text
         using var follow = new CancellationTokenSource(TimeSpan.FromSeconds(60));
