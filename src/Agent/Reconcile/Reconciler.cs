@@ -177,11 +177,13 @@ public sealed partial class Reconciler : BackgroundService
             }
         }
         LogReconcileStarted(app.App, force);
+        using var timing = Observability.AgentMetrics.MeasureReconcile();
         var observed = await ObserveAsync(app, ct);
         var plan = ReconcilePlan.For(app, observed, force);
         LogPlanned(app.App, observed.Count, plan.HasChanges);
         var fingerprint = Fingerprint(app);
         var isDeployment = !_appliedFingerprints.TryGetValue(app.App, out var applied) || applied != fingerprint;
+        Observability.AgentMetrics.Observed(isDeployment, plan.HasChanges);
         var selfHeal = app.Policy?.SelfHeal == true;
         var mayApply = isDeployment || force || selfHeal;
 
@@ -190,6 +192,7 @@ public sealed partial class Reconciler : BackgroundService
             var trigger = isDeployment ? "deploy" : force ? "sync" : "self-heal";
             var started = _time.GetUtcNow();
             var outcomes = plan.HasChanges ? await ApplyAsync(app, plan, isDeployment, force, ct) : [];
+            Observability.AgentMetrics.Applied(trigger, outcomes);
             var result = new ApplyResult
             {
                 Generation = generation,

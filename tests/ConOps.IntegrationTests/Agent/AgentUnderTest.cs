@@ -3,8 +3,8 @@ using ConOps.Agent.Reconcile;
 using ConOps.Contract;
 using ConOps.IntegrationTests.Support;
 using Google.Protobuf.WellKnownTypes;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
