@@ -17,10 +17,12 @@ public static class AgentServiceCollectionExtensions
     {
         services.AddOptions<AgentOptions>()
             .Bind(configuration.GetSection(section))
-            .Validate(o => Uri.TryCreate(o.ConsoleUrl, UriKind.Absolute, out _), "ConOps:Agent:ConsoleUrl must be an absolute URL such as http://127.0.0.1:8081")
+            .Validate(o => Uri.TryCreate(o.ConsoleUrl, UriKind.Absolute, out _), "ConOps:Agent:ConsoleUrl must be an absolute URL such as https://console.lan:8081")
             .Validate(o => !string.IsNullOrWhiteSpace(o.HostName), "ConOps:Agent:HostName must not be empty")
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "ConOps:Agent:DataDirectory must not be empty")
             .Validate(o => o.ReconcileInterval >= TimeSpan.FromSeconds(1), "ConOps:Agent:ReconcileInterval must be at least 1 second")
+            .Validate(o => o.StabilizationWindow >= TimeSpan.Zero && o.HealthyTimeout > TimeSpan.Zero && o.DependencyTimeout > TimeSpan.Zero, "ConOps:Agent:StabilizationWindow, HealthyTimeout and DependencyTimeout must be positive")
+            .Validate(o => o.FlapFreeRestarts >= 1 && o.FlapBaseDelay > TimeSpan.Zero && o.FlapMaxDelay >= o.FlapBaseDelay && o.FlapWindow > TimeSpan.Zero, "ConOps:Agent:Flap* settings must be positive, with FlapMaxDelay >= FlapBaseDelay")
             .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
@@ -28,8 +30,13 @@ public static class AgentServiceCollectionExtensions
             new DockerClientBuilder().WithEndpoint(new Uri(sp.GetRequiredService<IOptions<AgentOptions>>().Value.DockerEndpoint)).Build());
         services.AddSingleton<AgentIdentity>();
         services.AddSingleton<AgentOutbox>();
+        services.AddSingleton<Logs.LogStreams>();
         services.AddSingleton<DesiredStateStore>();
         services.AddSingleton<ServiceStatusBook>();
+        services.AddSingleton<InspectCache>();
+        services.AddSingleton<FileStore>();
+        services.AddSingleton<ImagePuller>();
+        services.AddSingleton<AppResources>();
         services.AddSingleton<Reconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<Reconciler>());
         services.AddHostedService<EngineEventWatcher>();

@@ -1,11 +1,15 @@
 using ConOps.Console.Api;
 using ConOps.Console.Apps;
 using ConOps.Console.Components;
+using ConOps.Console.Compose;
 using ConOps.Console.Fleet;
 using ConOps.Console.History;
 using ConOps.Console.Hosting;
+using ConOps.Console.Logs;
 using ConOps.Console.Sync;
 using ConOps.Console.Webhooks;
+
+if (ConfigCommand.IsInvocation(args)) { return await ConfigCommand.RunAsync(args); }
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddConsoleHosting();
@@ -23,5 +27,8 @@ app.MapConOpsApi();
 app.MapApps();
 app.MapSyncApi();
 app.MapWebhooks();
+app.MapFleetEndpoints();
+app.MapLogEndpoints();
 app.MapFleet(new Uri(app.Configuration["ConOps:Console:AgentUrl"] ?? new ConOps.Console.ConsoleOptions().AgentUrl).Port);
 await app.RunAsync();
+return 0;

@@ -1,17 +1,19 @@
 using ConOps.Agent.Reconcile;
 using ConOps.Shared;
-using Docker.DotNet.Models;
 using Docker.DotNet;
+using Docker.DotNet.Models;
 
 namespace ConOps.Agent.Docker;
 
 /// <summary>
-/// Self-heal trigger: listens to the engine's event stream for managed containers that stop, die or vanish,
-/// and enqueues a reconcile of their app at once instead of waiting for the periodic pass.
+/// Self-heal trigger: listens to the engine's event stream for managed containers that stop, die, vanish or
+/// are changed, drops their cached inspect and enqueues a reconcile of their app at once instead of waiting
+/// for the periodic pass. Reconnects (with backoff) when the engine restarts.
 /// </summary>
-public sealed partial class EngineEventWatcher(IDockerClient docker, Reconciler reconciler, TimeProvider time, ILogger<EngineEventWatcher> log) : BackgroundService
+public sealed partial class EngineEventWatcher(IDockerClient docker, Reconciler reconciler, InspectCache cache, TimeProvider time, ILogger<EngineEventWatcher> log) : BackgroundService
 {
-    private static readonly string[] Triggers = ["die", "stop", "kill", "destroy", "oom", "update", "health_status", "rename"];
+    // Every event that changes what an inspect would say, or that means the container may need healing.
+    private static readonly string[] Triggers = ["die", "stop", "kill", "destroy", "oom", "update", "health_status", "rename", "start", "pause", "unpause", "restart"];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -29,7 +31,8 @@ public sealed partial class EngineEventWatcher(IDockerClient docker, Reconciler 
                         ["event"] = Triggers.ToDictionary(e => e, _ => true),
                     },
                 };
-                // Anything may have happened while we were not listening.
+                // Anything may have happened while we were not listening (the engine may even have restarted).
+                cache.Clear();
                 reconciler.Enqueue(CoalescingQueue.AllApps);
                 await docker.System.MonitorEventsAsync(parameters, new Progress<Message>(OnEvent), stoppingToken);
                 delay = TimeSpan.FromSeconds(1);
@@ -45,6 +48,10 @@ public sealed partial class EngineEventWatcher(IDockerClient docker, Reconciler 
 
     private void OnEvent(Message message)
     {
+        if (message.Actor?.ID is { Length: > 0 } id)
+        {
+            cache.Invalidate(id);
+        }
         var attributes = message.Actor?.Attributes;
         if (attributes is not null && attributes.TryGetValue(ManagedLabels.App, out var app) && !string.IsNullOrEmpty(app))
         {

@@ -1,8 +1,9 @@
 namespace ConOps.Agent.Docker;
 
 /// <summary>
-/// The labels that make a host its own inventory: every container ConOps creates carries them, prune and
-/// drift detection work from them, and the Docker Compose ones make <c>docker compose -p app ps</c> work.
+/// The labels that make a host its own inventory: every container, network and volume ConOps creates
+/// carries them, prune and drift detection work from them, and the Docker Compose ones make
+/// <c>docker compose -p app ps</c> and <c>logs</c> work on a ConOps-managed app.
 /// </summary>
 public static class ManagedLabels
 {
@@ -13,14 +14,40 @@ public static class ManagedLabels
     public const string ConfigHash = "conops.config-hash";
     public const string Revision = "conops.revision";
 
+    /// <summary>Short per-field hashes of the spec, so a changed hash can be explained by field name from one list call.</summary>
+    public const string ConfigInputs = "conops.config-inputs";
+
     public const string ComposeProject = "com.docker.compose.project";
     public const string ComposeService = "com.docker.compose.service";
     public const string ComposeContainerNumber = "com.docker.compose.container-number";
     public const string ComposeOneOff = "com.docker.compose.oneoff";
+    public const string ComposeVersion = "com.docker.compose.version";
+    public const string ComposeConfigHash = "com.docker.compose.config-hash";
+    public const string ComposeWorkingDir = "com.docker.compose.project.working_dir";
+    public const string ComposeConfigFiles = "com.docker.compose.project.config_files";
+    public const string ComposeNetwork = "com.docker.compose.network";
+    public const string ComposeVolume = "com.docker.compose.volume";
+    public const string ComposeDependsOn = "com.docker.compose.depends_on";
+
+    /// <summary>The Compose version ConOps writes into its labels (the format it is compatible with).</summary>
+    public const string ComposeVersionValue = "1.29.2";
 
     /// <summary>The label filter that selects exactly the containers this agent manages.</summary>
     public const string ManagedFilter = Manager + "=" + ManagerValue;
 
     /// <summary>Compose-compatible container name: <c>&lt;app&gt;-&lt;service&gt;-1</c>.</summary>
     public static string ContainerName(string app, string service) => $"{app}-{service}-1";
+
+    /// <summary>The name a service's container has: its fixed <c>container_name</c> or the Compose one.</summary>
+    public static string ContainerName(string app, Contract.ServiceSpec spec) =>
+        string.IsNullOrEmpty(spec.ContainerName) ? ContainerName(app, spec.Name) : spec.ContainerName;
+
+    /// <summary>The labels every object ConOps creates for an app carries.</summary>
+    public static Dictionary<string, string> ForApp(string app) => new(StringComparer.Ordinal)
+    {
+        [Manager] = ManagerValue,
+        [App] = app,
+        [ComposeProject] = app,
+        [ComposeVersion] = ComposeVersionValue,
+    };
 }

@@ -3,7 +3,10 @@ using Docker.DotNet.Models;
 
 namespace ConOps.Agent.Reconcile;
 
-/// <summary>What one list call tells about a managed container: enough to plan without an inspect per container.</summary>
+/// <summary>
+/// One managed container as the agent sees it: the list call's labels and state, plus what a (cached) inspect
+/// adds: exit code, OOM kill, and the live fields that differ from the desired ones.
+/// </summary>
 public sealed record ObservedContainer(
     string Id,
     string Name,
@@ -15,7 +18,35 @@ public sealed record ObservedContainer(
     string State,
     string Status)
 {
+    /// <summary>The <c>conops.config-inputs</c> label: short per-field hashes of the spec it was created from.</summary>
+    public string ConfigInputs { get; init; } = "";
+
+    /// <summary>The engine's image id (<c>sha256:...</c> of the image config).</summary>
+    public string ImageId { get; init; } = "";
+
+    /// <summary>The registry digest of the image it runs, when the engine knows one.</summary>
+    public string ImageDigest { get; init; } = "";
+
+    public long ExitCode { get; init; }
+
+    public bool OomKilled { get; init; }
+
+    /// <summary>Restarts the engine itself did (restart policy).</summary>
+    public long EngineRestarts { get; init; }
+
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>Live fields ConOps controls that differ from the desired spec, e.g. "resources.memory", "restart".</summary>
+    public IReadOnlyList<string> LiveDrift { get; init; } = [];
+
     public bool IsRunning => State == "running";
+
+    /// <summary>Health as the engine reports it: "healthy", "unhealthy", "starting" or "" without a healthcheck.</summary>
+    public string Health =>
+        Status.Contains("(unhealthy)", StringComparison.Ordinal) ? "unhealthy"
+        : Status.Contains("(health: starting)", StringComparison.Ordinal) ? "starting"
+        : Status.Contains("(healthy)", StringComparison.Ordinal) ? "healthy"
+        : "";
 
     public static ObservedContainer From(ContainerListResponse c)
     {
@@ -29,6 +60,10 @@ public sealed record ObservedContainer(
             Label(ManagedLabels.Revision),
             c.Image,
             c.State,
-            c.Status);
+            c.Status)
+        {
+            ConfigInputs = Label(ManagedLabels.ConfigInputs),
+            ImageId = c.ImageID ?? "",
+        };
     }
 }

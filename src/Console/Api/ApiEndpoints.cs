@@ -38,19 +38,26 @@ public static class ApiEndpoints
 
     /// <summary>
     /// Status words: <c>error</c> (the app's source fails, or the service is degraded), <c>drifted</c>
-    /// (out of sync), <c>synced</c>, or <c>unknown</c>.
+    /// (out of sync, including a new desired state the agent has not applied yet), <c>synced</c>, or
+    /// <c>unknown</c> (desired, but no agent has reported it yet).
     /// </summary>
     public static IEnumerable<ServiceDto> ServiceRows(FleetState fleet, DateTimeOffset now)
     {
         var errors = fleet.AppErrors;
+        var desired = fleet.Desired;
         var hosts = fleet.Hosts.ToDictionary(h => h.Name, StringComparer.Ordinal);
+        var reported = new HashSet<(string Host, string App, string Service)>();
         foreach (var view in fleet.Services)
         {
+            reported.Add((view.Host, view.App, view.Service));
             var s = view.Status;
             var appError = errors.GetValueOrDefault(view.App);
+            var wantedHash = desired.GetValueOrDefault(view.App)?.ServiceHashes.GetValueOrDefault(view.Service);
+            var notApplied = wantedHash is not null && s.ConfigHash != wantedHash && s.Sync == SyncStatus.Synced;
+            var sync = notApplied ? SyncStatus.OutOfSync : s.Sync;
             var status = appError is not null || s.Health == HealthStatus.Degraded ? "error"
-                : s.Sync == SyncStatus.OutOfSync ? "drifted"
-                : s.Sync == SyncStatus.Synced ? "synced"
+                : sync == SyncStatus.OutOfSync ? "drifted"
+                : sync == SyncStatus.Synced ? "synced"
                 : "unknown";
             var startedAt = s.StartedAt?.ToDateTimeOffset();
             yield return new ServiceDto(
@@ -58,9 +65,9 @@ public static class ApiEndpoints
                 view.App,
                 view.Service,
                 status,
-                SyncWord(s.Sync),
+                SyncWord(sync),
                 HealthWord(s.Health),
-                s.Reason,
+                notApplied ? "a new desired state is on its way to the agent" : s.Reason,
                 appError ?? (s.Health == HealthStatus.Degraded ? s.Reason : null),
                 s.Image,
                 s.ConfigHash,
@@ -68,9 +75,27 @@ public static class ApiEndpoints
                 s.ContainerId,
                 startedAt,
                 startedAt is null ? null : Math.Round((now - startedAt.Value).TotalSeconds),
-                [.. s.DriftedFields],
+                notApplied ? ["config hash"] : [.. s.DriftedFields],
                 hosts.TryGetValue(view.Host, out var host) && host.Connected,
                 view.UpdatedAt);
+        }
+
+        foreach (var (app, want) in desired)
+        {
+            foreach (var host in want.Hosts)
+            {
+                foreach (var service in want.ServiceHashes.Keys.Where(s => !reported.Contains((host, app, s))))
+                {
+                    var connected = hosts.TryGetValue(host, out var h) && h.Connected;
+                    yield return new ServiceDto(
+                        host, app, service,
+                        errors.ContainsKey(app) ? "error" : "unknown",
+                        "Unknown", "Unknown",
+                        connected ? "waiting for the agent to report it" : $"host '{host}' has no connected agent",
+                        errors.GetValueOrDefault(app),
+                        "", "", "", "", null, null, [], connected, now);
+                }
+            }
         }
     }
 

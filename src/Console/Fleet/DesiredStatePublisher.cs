@@ -13,8 +13,11 @@ public sealed class DesiredStatePublisher(IDbContextFactory<ConOpsDb> dbs, Agent
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    /// <summary>Returns the host's current generation and whether this call created it.</summary>
-    public async Task<(long Generation, bool Changed)> PublishAsync(string host, CancellationToken ct)
+    /// <summary>
+    /// Returns the host's current generation and whether this call created it. The state is sent unless the
+    /// agent already holds this generation (<paramref name="agentGeneration"/>, from its hello).
+    /// </summary>
+    public async Task<(long Generation, bool Changed)> PublishAsync(string host, CancellationToken ct, long? agentGeneration = null)
     {
         await _gate.WaitAsync(ct);
         try
@@ -38,8 +41,11 @@ public sealed class DesiredStatePublisher(IDbContextFactory<ConOpsDb> dbs, Agent
                 await db.SaveChangesAsync(ct);
             }
             state.Generation = record.Generation;
-            await appStates.AttachCredentialsAsync(db, state, ct);
-            sessions.Send(host, new ConsoleMessage { DesiredState = state });
+            if (agentGeneration != record.Generation)
+            {
+                await appStates.AttachCredentialsAsync(db, state, ct);
+                sessions.Send(host, new ConsoleMessage { DesiredState = state });
+            }
             return (record.Generation, changed);
         }
         finally

@@ -14,6 +14,10 @@ public sealed class ConOpsDb(DbContextOptions<ConOpsDb> options) : DbContext(opt
 
     public DbSet<Sync.AppHostStateRecord> AppHostStates => Set<Sync.AppHostStateRecord>();
 
+    public DbSet<HostCredentialRecord> HostCredentials => Set<HostCredentialRecord>();
+
+    public DbSet<JoinTokenRecord> JoinTokens => Set<JoinTokenRecord>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // SQLite cannot order by DateTimeOffset text; store UTC ticks instead.
@@ -38,6 +42,16 @@ public sealed class ConOpsDb(DbContextOptions<ConOpsDb> options) : DbContext(opt
             release.HasIndex(r => new { r.App, r.Host, r.Generation });
             release.HasIndex(r => r.CreatedAt);
             release.OwnsMany(r => r.Services, s => s.ToJson());
+        });
+        modelBuilder.Entity<HostCredentialRecord>(credential =>
+        {
+            credential.HasIndex(c => c.Hash).IsUnique();
+            credential.HasIndex(c => c.Host);
+        });
+        modelBuilder.Entity<JoinTokenRecord>(token =>
+        {
+            token.HasKey(t => t.Hash);
+            token.HasIndex(t => t.Host);
         });
     }
 }
@@ -145,4 +159,46 @@ public sealed class ServiceOutcomeRecord
 
     /// <summary>The digest the image was pinned to, when known.</summary>
     public string ImageDigest { get; set; } = "";
+}
+
+/// <summary>A host's agent credential (fleet enrollment). Only the SHA-256 hash of the secret is kept.</summary>
+public sealed class HostCredentialRecord
+{
+    public long Id { get; set; }
+
+    public required string Host { get; set; }
+
+    /// <summary>Lower-case hex SHA-256 of the credential.</summary>
+    public required string Hash { get; set; }
+
+    /// <summary>The agent that enrolled with it (informational).</summary>
+    public string AgentId { get; set; } = "";
+
+    /// <summary>"join" (enrolled with a join token), "rotation" or "local" (the all-in-one agent).</summary>
+    public string Origin { get; set; } = "join";
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? LastUsedAt { get; set; }
+
+    /// <summary>Set when revoked (by an operator, or superseded by a rotated credential).</summary>
+    public DateTimeOffset? RevokedAt { get; set; }
+
+    public string? RevokedReason { get; set; }
+}
+
+/// <summary>A one-time join token for a host (fleet enrollment). Only the SHA-256 hash of the token is kept.</summary>
+public sealed class JoinTokenRecord
+{
+    /// <summary>Lower-case hex SHA-256 of the token.</summary>
+    public required string Hash { get; set; }
+
+    public required string Host { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset ExpiresAt { get; set; }
+
+    /// <summary>Set once the token was exchanged for a credential, or invalidated by a newer token or a revoke.</summary>
+    public DateTimeOffset? UsedAt { get; set; }
 }

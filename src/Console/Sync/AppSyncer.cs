@@ -52,8 +52,6 @@ public sealed partial class AppSyncer(
     TimeProvider time,
     ILogger<AppSyncer> log) : BackgroundService
 {
-    private static readonly string[] DefaultComposeFiles = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
-
     private readonly CoalescingQueue _queue = new();
     private readonly ConcurrentDictionary<string, SyncRequest> _requests = new(StringComparer.Ordinal);
 
@@ -174,6 +172,7 @@ public sealed partial class AppSyncer(
         {
             _apply.Release();
         }
+        await PublishDesiredHashesAsync(name, targets, ct);
 
         await using (var save = await dbs.CreateDbContextAsync(ct))
         {
@@ -197,12 +196,12 @@ public sealed partial class AppSyncer(
         AppDefinition app, IReadOnlyList<string> targets, string checkout, string revision,
         IReadOnlyDictionary<string, AppHostStateRecord> deployed, bool refreshDigests, List<string> warnings, CancellationToken ct)
     {
-        var baseFiles = app.ComposeFiles.Count > 0 ? app.ComposeFiles : [DefaultComposeFiles.FirstOrDefault(f => File.Exists(Path.Combine(checkout, f)))
-            ?? throw new ComposeException($"no compose file in '{app.Path}' (looked for {string.Join(", ", DefaultComposeFiles)})")];
-        var baseVariables = EnvFiles.Read(checkout, app.EnvFiles);
-        foreach (var (key, value) in app.Variables)
+        // No files named: the compose loader discovers compose.yaml (or docker-compose.yml) and its override file.
+        IReadOnlyList<string> baseFiles = app.ComposeFiles;
+        if (baseFiles.Count == 0 && app.HostOverrides.Values.Any(o => o.ComposeFile is { Length: > 0 }))
         {
-            baseVariables[key] = value;
+            // A host override is merged after the discovered files, so they must be named.
+            baseFiles = Load(app, checkout, [], app.Variables).SourceFiles;
         }
 
         var rendered = new Dictionary<string, AppDesiredState>(StringComparer.Ordinal);
@@ -210,7 +209,7 @@ public sealed partial class AppSyncer(
         foreach (var host in targets)
         {
             var files = new List<string>(baseFiles);
-            var variables = new Dictionary<string, string>(baseVariables, StringComparer.Ordinal);
+            var variables = new Dictionary<string, string>(app.Variables, StringComparer.Ordinal);
             if (app.HostOverrides.TryGetValue(host, out var hostOverride))
             {
                 if (hostOverride.ComposeFile is { Length: > 0 } file)
@@ -238,7 +237,7 @@ public sealed partial class AppSyncer(
                 }
 
                 // 2. Render: normalize the compose files into the contract's model.
-                var project = ComposeLoader.Load(new ComposeLoadRequest(checkout, files, variables, app.Profiles, app.Name));
+                var project = Load(app, checkout, files, variables);
                 desired = new AppDesiredState
                 {
                     App = app.Name,
@@ -246,6 +245,9 @@ public sealed partial class AppSyncer(
                     Policy = new SyncPolicy { SelfHeal = app.Policy.SelfHeal, Prune = app.Policy.Prune },
                 };
                 desired.Services.AddRange(project.Services.Select(s => new DesiredService { Spec = s.Spec.Clone(), ConfigHash = s.ConfigHash }));
+                desired.Networks.AddRange(project.Networks);
+                desired.Volumes.AddRange(project.Volumes);
+                desired.Files.AddRange(project.Files);
                 warnings.AddRange(project.Warnings);
 
                 // 3. Resolve digests and 4. hash: the digest is part of the spec, so a re-pushed tag changes exactly its services' hashes.
@@ -256,6 +258,9 @@ public sealed partial class AppSyncer(
         }
         return rendered;
     }
+
+    private static ComposeProject Load(AppDefinition app, string checkout, IReadOnlyList<string> files, IReadOnlyDictionary<string, string> variables) =>
+        ComposeLoader.Load(new ComposeLoadRequest(checkout, files, variables, app.Profiles, app.Name) { EnvFiles = app.EnvFiles, RootDirectory = checkout });
 
     private async Task ResolveDigestsAsync(AppDefinition app, AppDesiredState desired, AppHostStateRecord? deployed, bool refresh, List<string> warnings, CancellationToken ct)
     {
@@ -449,6 +454,23 @@ public sealed partial class AppSyncer(
     {
         var (generation, _) = await publisher.PublishAsync(host, ct);
         await releases.OpenAsync(new ReleaseDraft(desired.App, host, generation, desired.Revision, message, author, trigger, user, desired), ct);
+    }
+
+    /// <summary>
+    /// Tells the fleet view which hashes the agents were sent, so a service still running an older hash shows as
+    /// OutOfSync until its agent applies the new one. A change waiting for approval is not sent, so not counted.
+    /// </summary>
+    private async Task PublishDesiredHashesAsync(string app, IReadOnlyList<string> targets, CancellationToken ct)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var deployed = await db.AppHostStates.AsNoTracking().Where(s => s.App == app && s.Deployed != null).ToListAsync(ct);
+        var first = deployed.Where(s => targets.Contains(s.Host)).OrderBy(s => s.Host, StringComparer.Ordinal).FirstOrDefault();
+        if (first?.Deployed is null)
+        {
+            return;
+        }
+        var state = AppDesiredState.Parser.ParseFrom(first.Deployed);
+        fleet.SetDesired(app, [.. deployed.Select(s => s.Host)], state.Services.ToDictionary(s => s.Spec.Name, s => s.ConfigHash, StringComparer.Ordinal));
     }
 
     /// <summary>Hosts named by the app plus hosts whose labels match its selector.</summary>

@@ -1,5 +1,4 @@
 using ConOps.Console.Apps;
-using ConOps.Console.Compose;
 using ConOps.Console.Git;
 using ConOps.Console.Sync;
 using ConOps.Contract;
@@ -78,22 +77,6 @@ public sealed class SourceModelTests
         Assert.Equal(max, SourceStatus.RetryDelay(30, min, max, 0.5));
         Assert.Equal(TimeSpan.FromSeconds(8), SourceStatus.RetryDelay(1, min, max, 0));
         Assert.Equal(TimeSpan.FromSeconds(12), SourceStatus.RetryDelay(1, min, max, 1));
-    }
-
-    [Fact]
-    public void Reads_env_files_like_compose_does()
-    {
-        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
-
-        EnvFiles.Parse(["# comment", "", "A=1", "export B = two ", "C=\"quoted # not a comment\"", "D='single'", "E=x # trailing"], "app.env", variables);
-
-        Assert.Equal("1", variables["A"]);
-        Assert.Equal("two", variables["B"]);
-        Assert.Equal("quoted # not a comment", variables["C"]);
-        Assert.Equal("single", variables["D"]);
-        Assert.Equal("x", variables["E"]);
-        var error = Assert.Throws<ComposeException>(() => EnvFiles.Parse(["oops"], "app.env", variables));
-        Assert.Contains("app.env:1", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,233 @@
+using System.Globalization;
+using Docker.DotNet.Models;
+
+namespace ConOps.Agent.Reconcile;
+
+/// <summary>
+/// Compares the fields ConOps controls on a live (inspected) container with the create request it would send
+/// for the desired spec, and names those that differ: changes made by hand behind the config-hash label
+/// (<c>docker update</c>, a container recreated outside ConOps). Pure.
+/// </summary>
+/// <remarks>
+/// Only what ConOps sets counts: a field the spec leaves to the engine's default is compared only where that
+/// default is fixed (restart policy, memory and CPU limits); engine-added labels, image environment and
+/// anonymous volumes never count. That is what keeps a converged host free of phantom drift.
+/// </remarks>
+public static class LiveDrift
+{
+    public static IReadOnlyList<string> Compare(CreateContainerParameters desired, IReadOnlyCollection<string> desiredNetworks, ContainerInspectResponse live, ImageInspectResponse? image, string desiredDigest)
+    {
+        var drift = new List<string>();
+        var config = live.Config ?? new ContainerConfig();
+        var host = live.HostConfig ?? new HostConfig();
+        var want = desired.HostConfig ?? new HostConfig();
+
+        if (!string.Equals(config.Image, desired.Image, StringComparison.Ordinal))
+        {
+            drift.Add("image");
+        }
+        else if (!string.IsNullOrEmpty(desiredDigest) && image?.RepoDigests is { Count: > 0 } digests
+                 && !digests.Any(d => d.EndsWith("@" + desiredDigest, StringComparison.Ordinal)))
+        {
+            drift.Add("image digest");
+        }
+
+        if (!EnvironmentMatches(desired.Env ?? [], config.Env ?? [], image?.Config?.Env ?? []))
+        {
+            drift.Add("environment");
+        }
+        if (desired.Cmd is not null && !Same(desired.Cmd, config.Cmd))
+        {
+            drift.Add("command");
+        }
+        if (desired.Entrypoint is not null && !Same(desired.Entrypoint, config.Entrypoint))
+        {
+            drift.Add("entrypoint");
+        }
+        var liveLabels = config.Labels ?? new Dictionary<string, string>();
+        if ((desired.Labels ?? new Dictionary<string, string>()).Any(l => !liveLabels.TryGetValue(l.Key, out var v) || v != l.Value))
+        {
+            drift.Add("labels");
+        }
+
+        if (Restart(want.RestartPolicy) != Restart(host.RestartPolicy))
+        {
+            drift.Add("restart");
+        }
+        if (want.Memory != host.Memory)
+        {
+            drift.Add("resources.memory");
+        }
+        if (want.NanoCPUs != host.NanoCPUs)
+        {
+            drift.Add("resources.cpus");
+        }
+        if (want.MemoryReservation != host.MemoryReservation)
+        {
+            drift.Add("resources.memory_reservation");
+        }
+        if (want.MemorySwap != 0 && want.MemorySwap != host.MemorySwap)
+        {
+            drift.Add("resources.memswap");
+        }
+        if ((want.PidsLimit ?? 0) > 0 != (host.PidsLimit ?? 0) > 0 || ((want.PidsLimit ?? 0) > 0 && want.PidsLimit != host.PidsLimit))
+        {
+            drift.Add("resources.pids_limit");
+        }
+        if (want.CPUShares != host.CPUShares)
+        {
+            drift.Add("resources.cpu_shares");
+        }
+        if ((want.CpusetCpus ?? "") != (host.CpusetCpus ?? ""))
+        {
+            drift.Add("resources.cpuset");
+        }
+
+        if (!PortsSet(want.PortBindings).SetEquals(PortsSet(host.PortBindings)))
+        {
+            drift.Add("ports");
+        }
+        if (!DesiredMounts(want).SetEquals(LiveMounts(live.Mounts)))
+        {
+            drift.Add("mounts");
+        }
+        if (desiredNetworks.Count > 0)
+        {
+            if (!desiredNetworks.ToHashSet(StringComparer.Ordinal).SetEquals(live.NetworkSettings?.Networks?.Keys ?? []))
+            {
+                drift.Add("networks");
+            }
+        }
+        else if (want.NetworkMode is { Length: > 0 } mode
+                 && !mode.StartsWith("container:", StringComparison.Ordinal) && mode != host.NetworkMode)
+        {
+            drift.Add("network_mode");
+        }
+
+        Check(drift, "user", desired.User, config.User);
+        Check(drift, "working_dir", desired.WorkingDir, config.WorkingDir);
+        Check(drift, "hostname", desired.Hostname, config.Hostname);
+        Check(drift, "domainname", desired.Domainname, config.Domainname);
+        Check(drift, "stop_signal", desired.StopSignal, config.StopSignal);
+        Check(drift, "pid", want.PidMode, host.PidMode);
+        if (desired.StopTimeout is { } grace && grace != config.StopTimeout)
+        {
+            drift.Add("stop_grace_period");
+        }
+        if (want.Privileged != host.Privileged)
+        {
+            drift.Add("privileged");
+        }
+        if (desired.Tty != config.Tty)
+        {
+            drift.Add("tty");
+        }
+        if (want.ReadonlyRootfs != host.ReadonlyRootfs)
+        {
+            drift.Add("read_only");
+        }
+        if (want.Init is { } init && init != (host.Init ?? false))
+        {
+            drift.Add("init");
+        }
+        if (want.ShmSize != 0 && want.ShmSize != host.ShmSize)
+        {
+            drift.Add("shm_size");
+        }
+        if (want.IpcMode is { Length: > 0 } ipc && ipc != host.IpcMode)
+        {
+            drift.Add("ipc");
+        }
+        CheckSet(drift, "cap_add", want.CapAdd, host.CapAdd);
+        CheckSet(drift, "cap_drop", want.CapDrop, host.CapDrop);
+        CheckSet(drift, "security_opt", want.SecurityOpt, host.SecurityOpt);
+        CheckSet(drift, "dns", want.DNS, host.DNS);
+        CheckSet(drift, "dns_search", want.DNSSearch, host.DNSSearch);
+        CheckSet(drift, "extra_hosts", want.ExtraHosts, host.ExtraHosts);
+        CheckSet(drift, "group_add", want.GroupAdd, host.GroupAdd);
+        CheckSet(drift, "devices", want.Devices?.Select(d => $"{d.PathOnHost}:{d.PathInContainer}:{d.CgroupPermissions}").ToList(),
+            host.Devices?.Select(d => $"{d.PathOnHost}:{d.PathInContainer}:{d.CgroupPermissions}").ToList());
+        CheckSet(drift, "ulimits", want.Ulimits?.Select(u => $"{u.Name}={u.Soft}:{u.Hard}").ToList(),
+            host.Ulimits?.Select(u => $"{u.Name}={u.Soft}:{u.Hard}").ToList());
+        if (want.Sysctls is { Count: > 0 } sysctls && sysctls.Any(s => host.Sysctls is null || !host.Sysctls.TryGetValue(s.Key, out var v) || v != s.Value))
+        {
+            drift.Add("sysctls");
+        }
+        if (want.LogConfig is { } log && (log.Type != host.LogConfig?.Type
+            || (log.Config ?? new Dictionary<string, string>()).Any(o => host.LogConfig?.Config is null || !host.LogConfig.Config.TryGetValue(o.Key, out var v) || v != o.Value)))
+        {
+            drift.Add("logging");
+        }
+        if (desired.Healthcheck is { } health && !Same(health.Test, config.Healthcheck?.Test))
+        {
+            drift.Add("healthcheck");
+        }
+        return drift;
+    }
+
+    /// <summary>Every desired variable is set as desired; anything else present comes from the image.</summary>
+    private static bool EnvironmentMatches(IList<string> desired, IList<string> live, IList<string> fromImage)
+    {
+        var liveSet = live.ToHashSet(StringComparer.Ordinal);
+        if (!desired.All(liveSet.Contains))
+        {
+            return false;
+        }
+        var allowed = desired.Concat(fromImage).ToHashSet(StringComparer.Ordinal);
+        return live.All(allowed.Contains);
+    }
+
+    private static string Restart(RestartPolicy? policy) => policy?.Name switch
+    {
+        null or RestartPolicyKind.Undefined or RestartPolicyKind.No => "no",
+        RestartPolicyKind.OnFailure => "on-failure:" + policy.MaximumRetryCount.ToString(CultureInfo.InvariantCulture),
+        var kind => kind.ToString()!,
+    };
+
+    private static HashSet<string> PortsSet(IDictionary<string, IList<PortBinding>>? bindings) =>
+        (bindings ?? new Dictionary<string, IList<PortBinding>>())
+        .SelectMany(b => (b.Value ?? []).Select(p => $"{b.Key}->{p.HostIP ?? ""}:{p.HostPort ?? ""}"))
+        .ToHashSet(StringComparer.Ordinal);
+
+    private static HashSet<string> DesiredMounts(HostConfig want)
+    {
+        var set = (want.Mounts ?? [])
+            .Where(m => m.Type != "tmpfs")
+            .Select(m => $"{m.Type}|{m.Source}|{m.Target}|{(m.ReadOnly == true ? "ro" : "rw")}")
+            .ToHashSet(StringComparer.Ordinal);
+        foreach (var bind in want.Binds ?? [])
+        {
+            var parts = bind.Split(':');
+            set.Add($"bind|{parts[0]}|{parts[1]}|{(parts.Length > 2 && parts[2].Split(',').Contains("ro") ? "ro" : "rw")}");
+        }
+        return set;
+    }
+
+    /// <summary>Live mounts, minus anonymous volumes the image declares (the engine adds those itself).</summary>
+    private static HashSet<string> LiveMounts(IList<MountPoint>? mounts) =>
+        (mounts ?? [])
+        .Where(m => m.Type != "tmpfs")
+        .Where(m => !(m.Type == "volume" && m.Name is { Length: 64 } name && name.All(char.IsAsciiHexDigitLower)))
+        .Select(m => $"{m.Type}|{(m.Type == "volume" ? m.Name : m.Source)}|{m.Destination}|{(m.RW ? "rw" : "ro")}")
+        .ToHashSet(StringComparer.Ordinal);
+
+    private static void Check(List<string> drift, string field, string? desired, string? live)
+    {
+        if (!string.IsNullOrEmpty(desired) && desired != live)
+        {
+            drift.Add(field);
+        }
+    }
+
+    private static void CheckSet(List<string> drift, string field, IList<string>? desired, IList<string>? live)
+    {
+        var want = (desired ?? []).ToHashSet(StringComparer.Ordinal);
+        var have = (live ?? []).ToHashSet(StringComparer.Ordinal);
+        if (!want.SetEquals(have))
+        {
+            drift.Add(field);
+        }
+    }
+
+    private static bool Same(IList<string>? a, IList<string>? b) => (a ?? []).SequenceEqual(b ?? [], StringComparer.Ordinal);
+}

@@ -1,0 +1,422 @@
+using System.Text;
+using ConOps.Agent.Docker;
+using ConOps.Contract;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using ServiceSpec = ConOps.Contract.ServiceSpec;
+
+namespace ConOps.Agent.Reconcile;
+
+/// <summary>A replacement that failed after the old container was touched, and was undone.</summary>
+public sealed class RolledBackException(string reason) : Exception($"rolled back: {reason}");
+
+public sealed partial class Reconciler
+{
+    private async Task<List<ServiceApplyOutcome>> ApplyAsync(AppDesiredState app, ReconcilePlan plan, bool isDeployment, CancellationToken ct)
+    {
+        var outcomes = new List<ServiceApplyOutcome>();
+        var desiredNames = app.Services.Select(s => s.Spec.Name).ToHashSet(StringComparer.Ordinal);
+
+        foreach (var removal in plan.ToRemove)
+        {
+            await RemoveAsync(removal.Container.Id, _options.StopTimeout, ct);
+            LogRemoved(app.App, removal.Container.Name, removal.Reason);
+            if (!desiredNames.Contains(removal.Container.Service))
+            {
+                outcomes.Add(new ServiceApplyOutcome { Service = removal.Container.Service, ConfigHash = removal.Container.ConfigHash, Action = ApplyAction.Removed, Reason = removal.Reason });
+            }
+        }
+
+        if (plan.Services.Any(s => s.Action != ServiceAction.None))
+        {
+            try
+            {
+                _files.Write(app.Files);
+                WriteComposeFile(app);
+                await _resources.EnsureAsync(app, ct);
+            }
+            catch (Exception ex) when (ex is DockerApiException or InvalidOperationException or IOException or UnauthorizedAccessException)
+            {
+                var message = ex is DockerApiException api ? EngineErrors.Message(api) : ex.Message;
+                foreach (var verdict in plan.Services.Where(s => s.Action != ServiceAction.None))
+                {
+                    outcomes.Add(Fail(app, verdict, $"preparing the app failed: {message}", rolledBack: false));
+                }
+                return outcomes;
+            }
+        }
+
+        var failed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var verdict in plan.Services)
+        {
+            var canonical = ManagedLabels.ContainerName(app.App, verdict.Desired.Spec);
+            if (verdict.Action == ServiceAction.None)
+            {
+                if (verdict.Current is { } keeper && keeper.Name != canonical)
+                {
+                    await RenameAsync(keeper.Id, canonical, ct);
+                }
+                continue;
+            }
+            if (HashError(verdict.Desired) is { } hashError)
+            {
+                outcomes.Add(Fail(app, verdict, hashError, rolledBack: false));
+                failed.Add(verdict.Name);
+                continue;
+            }
+            var key = (app.App, verdict.Name);
+            var now = _time.GetUtcNow();
+            if (_failures.TryGetValue(key, out var failure) && failure.Hash == verdict.Desired.ConfigHash && failure.RetryAt > now)
+            {
+                // The same change failed moments ago: wait for its backoff instead of retrying in a hot loop.
+                failed.Add(verdict.Name);
+                continue;
+            }
+            var selfHealing = !isDeployment && verdict.Action is ServiceAction.Start or ServiceAction.Create;
+            if (selfHealing && _flaps.BlockedUntil(app.App, verdict.Name) is { } until)
+            {
+                ScheduleRetry(app.App, until);
+                continue;
+            }
+
+            var outcome = new ServiceApplyOutcome
+            {
+                Service = verdict.Name,
+                ConfigHash = verdict.Desired.ConfigHash,
+                Reason = verdict.Reason,
+                Action = verdict.Action switch
+                {
+                    ServiceAction.Create => ApplyAction.Created,
+                    ServiceAction.Start => ApplyAction.Started,
+                    _ => ApplyAction.Recreated,
+                },
+            };
+            try
+            {
+                LogStep(app.App, verdict.Name, verdict.Action.ToString(), verdict.Reason);
+                await WaitForDependenciesAsync(app, verdict.Desired.Spec, failed, ct);
+                switch (verdict.Action)
+                {
+                    case ServiceAction.Create:
+                        await CreateAndStartAsync(app, verdict.Desired, canonical, ct);
+                        break;
+                    case ServiceAction.Start:
+                        await StartAsync(verdict.Current!, ct);
+                        if (verdict.Current!.Name != canonical)
+                        {
+                            await RenameAsync(verdict.Current.Id, canonical, ct);
+                        }
+                        break;
+                    case ServiceAction.Recreate:
+                        await ReplaceAsync(app, verdict, canonical, ct);
+                        break;
+                }
+                _failures.Remove(key);
+                if (selfHealing)
+                {
+                    _flaps.RecordRestart(app.App, verdict.Name);
+                }
+                else
+                {
+                    _flaps.Reset(app.App, verdict.Name);
+                }
+                outcomes.Add(outcome);
+            }
+            catch (Exception ex) when (ex is DockerApiException or ImagePullException or RolledBackException or InvalidOperationException or ArgumentException or TimeoutException or HttpRequestException)
+            {
+                var message = ex is DockerApiException api ? EngineErrors.Message(api) : ex.Message;
+                outcomes.Add(Fail(app, verdict, message, ex is RolledBackException));
+                failed.Add(verdict.Name);
+            }
+        }
+        return outcomes;
+    }
+
+    private ServiceApplyOutcome Fail(AppDesiredState app, ServiceVerdict verdict, string message, bool rolledBack)
+    {
+        var key = (app.App, verdict.Name);
+        var attempts = _failures.TryGetValue(key, out var previous) && previous.Hash == verdict.Desired.ConfigHash ? previous.Attempts + 1 : 1;
+        var delay = TimeSpan.FromTicks(Math.Min(_options.FlapMaxDelay.Ticks, _options.RetryBaseDelay.Ticks * (1L << Math.Min(attempts - 1, 16))));
+        var retryAt = _time.GetUtcNow() + delay;
+        _failures[key] = new ApplyFailure(verdict.Desired.ConfigHash, message, attempts, retryAt, rolledBack);
+        ScheduleRetry(app.App, retryAt);
+        LogStepFailed(app.App, verdict.Name, message, delay.TotalSeconds);
+        return new ServiceApplyOutcome
+        {
+            Service = verdict.Name,
+            ConfigHash = verdict.Desired.ConfigHash,
+            Action = ApplyAction.Failed,
+            Error = message,
+            Reason = verdict.Reason,
+            RolledBack = rolledBack,
+        };
+    }
+
+    private void ScheduleRetry(string app, DateTimeOffset at)
+    {
+        var delay = at - _time.GetUtcNow();
+        _ = Task.Delay(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, _time).ContinueWith(_ => Enqueue(app), TaskScheduler.Default);
+    }
+
+    private async Task CreateAndStartAsync(AppDesiredState app, DesiredService service, string name, CancellationToken ct)
+    {
+        await PullAsync(app, service.Spec, ct);
+        await ClearNameAsync(name, ct);
+        var id = await CreateAsync(app, service, name, ct);
+        await _docker.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct);
+    }
+
+    private async Task PullAsync(AppDesiredState app, ServiceSpec spec, CancellationToken ct)
+    {
+        var warning = await _images.EnsureAsync(app, spec, ct);
+        if (warning is null)
+        {
+            _warnings.Remove((app.App, spec.Name));
+        }
+        else
+        {
+            _warnings[(app.App, spec.Name)] = warning;
+        }
+    }
+
+    private async Task<string> CreateAsync(AppDesiredState app, DesiredService service, string name, CancellationToken ct)
+    {
+        var definition = ContainerDefinition.For(app, service, name, _files.Locate, ComposeFile(app.App));
+        var created = await _docker.Containers.CreateContainerAsync(definition, ct);
+        foreach (var (network, settings) in ContainerDefinition.Endpoints(app, service.Spec).Skip(1))
+        {
+            await _docker.Networks.ConnectNetworkAsync(network, new NetworkConnectParameters { Container = created.ID, EndpointConfig = settings }, ct);
+        }
+        return created.ID;
+    }
+
+    private async Task StartAsync(ObservedContainer container, CancellationToken ct)
+    {
+        if (container.State == "paused")
+        {
+            await _docker.Containers.UnpauseContainerAsync(container.Id, ct);
+            return;
+        }
+        await _docker.Containers.StartContainerAsync(container.Id, new ContainerStartParameters(), ct);
+    }
+
+    /// <summary>
+    /// Replaces a container without losing it on failure: pull first (a failed pull leaves the old one
+    /// running), create the new one beside it, stop the old only when it holds a host port, start the new,
+    /// let it prove itself through the stabilization window (healthy, when it has a healthcheck), and only
+    /// then remove the old. Any failure after the old one was touched removes the new one and restores the old.
+    /// </summary>
+    private async Task ReplaceAsync(AppDesiredState app, ServiceVerdict verdict, string name, CancellationToken ct)
+    {
+        var old = verdict.Current!;
+        await PullAsync(app, verdict.Desired.Spec, ct);
+        var nextName = name + "-next";
+        await ClearNameAsync(nextName, ct);
+        var newId = await CreateAsync(app, verdict.Desired, nextName, ct);
+
+        var oldInspect = await _docker.Containers.InspectContainerAsync(old.Id, ct);
+        var holdsPort = oldInspect.HostConfig?.PortBindings?.Values.Any(b => b?.Any(p => !string.IsNullOrEmpty(p.HostPort)) == true) == true;
+        if (old.IsRunning && holdsPort)
+        {
+            await _docker.Containers.StopContainerAsync(old.Id, StopParameters(oldInspect.Config?.StopTimeout ?? _options.StopTimeout), ct);
+        }
+
+        string? problem;
+        try
+        {
+            await _docker.Containers.StartContainerAsync(newId, new ContainerStartParameters(), ct);
+            problem = await StabilizeAsync(newId, ct);
+        }
+        catch (DockerApiException ex)
+        {
+            problem = $"the new container did not start: {EngineErrors.Message(ex)}";
+        }
+
+        if (problem is not null)
+        {
+            await RemoveAsync(newId, TimeSpan.FromSeconds(1), ct);
+            if (old.IsRunning)
+            {
+                await _docker.Containers.StartContainerAsync(old.Id, new ContainerStartParameters(), ct);
+            }
+            throw new RolledBackException(problem);
+        }
+
+        await RemoveAsync(old.Id, oldInspect.Config?.StopTimeout ?? _options.StopTimeout, ct);
+        await RenameAsync(newId, name, ct);
+    }
+
+    /// <summary>Null when the new container stays up through the window (and turns healthy if it has a healthcheck); else why not.</summary>
+    private async Task<string?> StabilizeAsync(string id, CancellationToken ct)
+    {
+        var started = _time.GetUtcNow();
+        while (true)
+        {
+            var inspect = await _docker.Containers.InspectContainerAsync(id, ct);
+            var state = inspect.State;
+            if (state is null || !state.Running)
+            {
+                return state?.OOMKilled == true
+                    ? "the new container was OOM-killed right after start"
+                    : $"the new container exited with code {state?.ExitCode} within the stabilization window";
+            }
+            var elapsed = _time.GetUtcNow() - started;
+            switch (state.Health?.Status)
+            {
+                case "healthy":
+                    return null;
+                case "unhealthy":
+                    var last = state.Health.Log?.LastOrDefault()?.Output?.Trim();
+                    return $"the new container became unhealthy{(string.IsNullOrEmpty(last) ? "" : $": {last}")}";
+                case "starting":
+                    if (elapsed > _options.HealthyTimeout)
+                    {
+                        return $"the new container did not become healthy within {_options.HealthyTimeout.TotalSeconds:0} s";
+                    }
+                    break;
+                default:
+                    if (elapsed >= _options.StabilizationWindow)
+                    {
+                        return null;
+                    }
+                    break;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(200), _time, ct);
+        }
+    }
+
+    /// <summary>Waits until every dependency meets its depends_on condition; fails fast when one cannot.</summary>
+    private async Task WaitForDependenciesAsync(AppDesiredState app, ServiceSpec spec, HashSet<string> failed, CancellationToken ct)
+    {
+        var byName = app.Services.ToDictionary(s => s.Spec.Name, StringComparer.Ordinal);
+        foreach (var dep in spec.DependsOn)
+        {
+            if (!byName.TryGetValue(dep.Service, out var depService))
+            {
+                continue;
+            }
+            if (failed.Contains(dep.Service))
+            {
+                throw new InvalidOperationException($"dependency {dep.Service} failed to apply");
+            }
+            var deadline = _time.GetUtcNow() + _options.DependencyTimeout;
+            var condition = string.IsNullOrEmpty(dep.Condition) ? "service_started" : dep.Condition;
+            while (true)
+            {
+                var verdict = await DependencyMetAsync(ManagedLabels.ContainerName(app.App, depService.Spec), condition, ct);
+                if (verdict == "")
+                {
+                    break;
+                }
+                if (verdict.StartsWith('!'))
+                {
+                    throw new InvalidOperationException($"dependency {dep.Service} {verdict[1..]}");
+                }
+                if (_time.GetUtcNow() > deadline)
+                {
+                    throw new TimeoutException($"dependency {dep.Service} {verdict} after {_options.DependencyTimeout.TotalSeconds:0} s ({condition})");
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(250), _time, ct);
+            }
+        }
+    }
+
+    /// <summary>"" when met, "!why" when it never will be, otherwise what is still awaited.</summary>
+    private async Task<string> DependencyMetAsync(string container, string condition, CancellationToken ct)
+    {
+        ContainerInspectResponse inspect;
+        try
+        {
+            inspect = await _docker.Containers.InspectContainerAsync(container, ct);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return "has no container yet";
+        }
+        var state = inspect.State;
+        var exited = state?.Status is "exited" or "dead";
+        return condition switch
+        {
+            "service_completed_successfully" when exited && state!.ExitCode == 0 => "",
+            "service_completed_successfully" when exited => $"!did not complete successfully (exit code {state!.ExitCode})",
+            "service_completed_successfully" => "has not completed yet",
+            "service_healthy" when state?.Health?.Status == "healthy" => "",
+            "service_healthy" when state?.Health is null && state?.Running == true => "",
+            "service_healthy" when exited => $"!exited with code {state!.ExitCode} instead of becoming healthy",
+            "service_healthy" => "is not healthy yet",
+            _ when state?.Running == true => "",
+            _ => "is not running yet",
+        };
+    }
+
+    /// <summary>Frees a container name held by a leftover managed container; refuses to touch anything else.</summary>
+    private async Task ClearNameAsync(string name, CancellationToken ct)
+    {
+        var holders = await _docker.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [$"^/{name}$"] = true } },
+        }, ct);
+        foreach (var holder in holders)
+        {
+            if (holder.Labels is null || !holder.Labels.TryGetValue(ManagedLabels.Manager, out var manager) || manager != ManagedLabels.ManagerValue)
+            {
+                throw new InvalidOperationException($"the container name '{name}' is taken by a container ConOps does not manage ({holder.ID[..12]}); remove or rename it");
+            }
+            await RemoveAsync(holder.ID, TimeSpan.FromSeconds(1), ct);
+        }
+    }
+
+    private async Task RenameAsync(string id, string name, CancellationToken ct)
+    {
+        await ClearNameAsync(name, ct);
+        await _docker.Containers.RenameContainerAsync(id, new ContainerRenameParameters { NewName = name }, ct);
+    }
+
+    private async Task RemoveAsync(string id, TimeSpan stopTimeout, CancellationToken ct)
+    {
+        try
+        {
+            await _docker.Containers.StopContainerAsync(id, StopParameters(stopTimeout), ct);
+            await _docker.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true, RemoveVolumes = false }, ct);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            // Already gone: that is the goal.
+        }
+        _cache.Invalidate(id);
+    }
+
+    private static ContainerStopParameters StopParameters(TimeSpan timeout) =>
+        new() { WaitBeforeKillSeconds = (uint)Math.Max(0, timeout.TotalSeconds) };
+
+    /// <summary>
+    /// Compose v1 needs a project file to list a project's containers; this one names the services and images
+    /// only (ConOps, not Compose, runs them), so <c>docker-compose -p app -f FILE ps</c> and <c>logs</c> work.
+    /// </summary>
+    private void WriteComposeFile(AppDesiredState app)
+    {
+        var text = new StringBuilder("# Written by the ConOps agent so Docker Compose can list and tail this app; ConOps manages the containers.\n");
+        text.Append("version: \"3.8\"\nservices:\n");
+        foreach (var service in app.Services.OrderBy(s => s.Spec.Name, StringComparer.Ordinal))
+        {
+            text.Append("  ").Append(Quote(service.Spec.Name)).Append(":\n");
+            text.Append("    image: ").Append(Quote(ContainerDefinition.ImageToRun(service.Spec))).Append('\n');
+            if (!string.IsNullOrEmpty(service.Spec.ContainerName))
+            {
+                text.Append("    container_name: ").Append(Quote(service.Spec.ContainerName)).Append('\n');
+            }
+        }
+        var path = ComposeFile(app.App);
+        var content = text.ToString();
+        if (File.Exists(path) && File.ReadAllText(path) == content)
+        {
+            return;
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+    }
+
+    private static string Quote(string value) =>
+        "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+}

@@ -1,0 +1,136 @@
+using ConOps.Contract;
+using Google.Protobuf.WellKnownTypes;
+
+namespace ConOps.Agent.Reconcile;
+
+public sealed partial class Reconciler
+{
+    /// <summary>Turns the plan into per-service statuses and sends the ones that changed.</summary>
+    private void Report(AppDesiredState app, ReconcilePlan plan, bool enforced)
+    {
+        var now = _time.GetUtcNow();
+        var current = new List<ServiceStatus>();
+        foreach (var verdict in plan.Services)
+        {
+            current.Add(StatusFor(app, verdict, enforced));
+        }
+        foreach (var orphan in plan.Orphans)
+        {
+            var status = new ServiceStatus
+            {
+                App = app.App,
+                Service = orphan.Service,
+                Sync = SyncStatus.OutOfSync,
+                Health = orphan.IsRunning ? HealthStatus.Healthy : HealthStatus.Degraded,
+                Reason = "orphan: the service is no longer desired; prune is off, so it is left as it is",
+                ContainerId = orphan.Id,
+                Image = orphan.Image,
+                ImageDigest = orphan.ImageDigest,
+                ConfigHash = orphan.ConfigHash,
+                Revision = orphan.Revision,
+            };
+            status.DriftedFields.Add("orphan");
+            current.Add(status);
+        }
+        foreach (var problem in plan.Problems)
+        {
+            LogProblem(app.App, problem);
+        }
+        var changed = _statuses.Update(app.App, current, now);
+        if (changed.Count > 0)
+        {
+            var report = new StatusReport();
+            report.Services.AddRange(changed);
+            _outbox.Post(new AgentMessage { Status = report });
+        }
+    }
+
+    private ServiceStatus StatusFor(AppDesiredState app, ServiceVerdict verdict, bool enforced)
+    {
+        var key = (app.App, verdict.Name);
+        var status = new ServiceStatus
+        {
+            App = app.App,
+            Service = verdict.Name,
+            Image = verdict.Desired.Spec.Image,
+            DesiredConfigHash = verdict.Desired.ConfigHash,
+            RestartCount = _flaps.Total(app.App, verdict.Name),
+        };
+        status.DriftedFields.AddRange(verdict.DriftedFields);
+        var inSync = verdict.Action == ServiceAction.None && verdict.DriftedFields.Count == 0;
+        status.Sync = inSync ? SyncStatus.Synced : SyncStatus.OutOfSync;
+        if (inSync)
+        {
+            // The desired state is live again (applied, or reverted to what runs): old failures no longer apply.
+            _failures.Remove(key);
+        }
+        var leftAlone = enforced ? "" : "; self-heal is off, so it is left alone";
+
+        var c = verdict.Current;
+        if (c is null)
+        {
+            status.Health = HealthStatus.Missing;
+            status.Reason = "no container exists for the service" + leftAlone;
+        }
+        else
+        {
+            status.ContainerId = c.Id;
+            status.Image = c.Image;
+            status.ImageDigest = c.ImageDigest;
+            status.ConfigHash = c.ConfigHash;
+            status.Revision = c.Revision;
+            status.RestartCount += (int)Math.Min(int.MaxValue, c.EngineRestarts);
+            if (c.StartedAt is { } startedAt)
+            {
+                status.StartedAt = Timestamp.FromDateTimeOffset(startedAt);
+            }
+            (status.Health, status.Reason) = verdict switch
+            {
+                { Completed: true } => (HealthStatus.Healthy, "completed successfully"),
+                _ when !c.IsRunning => (HealthStatus.Degraded, verdict.Reason + leftAlone),
+                _ when c.Health == "unhealthy" => (HealthStatus.Degraded, "running but its healthcheck fails"),
+                _ when c.Health == "starting" => (HealthStatus.Progressing, "running, waiting for its healthcheck"),
+                _ when !inSync => (HealthStatus.Healthy, verdict.Reason + leftAlone),
+                _ => (HealthStatus.Healthy, "running"),
+            };
+        }
+
+        if (_flaps.BlockedUntil(app.App, verdict.Name) is { } until)
+        {
+            var minutes = _flaps.Window.TotalMinutes;
+            status.Health = HealthStatus.Degraded;
+            status.Reason = $"crash loop, {_flaps.RecentCount(app.App, verdict.Name)} restarts in {minutes:0} min; next restart in {Math.Max(1, (until - _time.GetUtcNow()).TotalSeconds):0} s ({verdict.Reason})";
+        }
+        if (_failures.TryGetValue(key, out var failure) && failure.Hash == verdict.Desired.ConfigHash)
+        {
+            status.Health = HealthStatus.Degraded;
+            status.Reason = failure.Message;
+        }
+        else if (_warnings.TryGetValue(key, out var warning) && status.Health == HealthStatus.Healthy)
+        {
+            status.Reason += $" (warning: {warning})";
+        }
+        return status;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reconcile of app {App} failed: {Error}")]
+    private partial void LogReconcileFailed(string app, string error, Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "App {App}: applied ({Trigger}), {Steps} step(s), {Failed} failed")]
+    private partial void LogApplied(string app, string trigger, int steps, int failed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "App {App} service {Service}: {Action} because {Reason}")]
+    private partial void LogStep(string app, string service, string action, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "App {App} service {Service}: apply failed: {Error}; next attempt in {Seconds} s")]
+    private partial void LogStepFailed(string app, string service, string error, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "App {App}: removed container {Container} ({Reason})")]
+    private partial void LogRemoved(string app, string container, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "App {App}: {Problem}")]
+    private partial void LogProblem(string app, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not prune the file store: {Error}")]
+    private partial void LogFilePruneFailed(string error);
+}

@@ -1,0 +1,223 @@
+using System.Security.Cryptography;
+using System.Text;
+using ConOps.Contract;
+using ConOps.IntegrationTests.Support;
+using Models = Docker.DotNet.Models;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using static ConOps.IntegrationTests.Agent.DesiredApps;
+
+namespace ConOps.IntegrationTests.Agent;
+
+/// <summary>The agent brings an app up on a real engine: networks, volumes, files, dependency order, Compose compatibility.</summary>
+[Collection(RealEngine.Name)]
+public sealed class ConvergeTests : IAsyncLifetime
+{
+    private readonly DockerEngine _engine = new();
+    private readonly string _app = UniqueName("conv");
+    private AgentUnderTest _agent = null!;
+
+    public Task InitializeAsync()
+    {
+        _agent = new AgentUnderTest();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _agent.DisposeAsync();
+        await _engine.RemoveAppAsync(_app, volumes: true);
+        _engine.Dispose();
+    }
+
+    [Fact]
+    public async Task Given_an_app_with_networks_volumes_files_and_dependencies_When_reconciled_Then_everything_runs_in_order_and_compose_sees_it()
+    {
+        // Given: init must complete, db must be healthy, then web starts; web reads a config file and a secret.
+        var config = Content("port=8080\n");
+        var secret = Content("s3cret\n");
+        var init = new ServiceSpec { Name = "init", Image = "conops-test/busybox:1", Command = { "sh", "-c", "exit 0" } };
+        var db = Web("db");
+        db.Healthcheck = new Healthcheck { Test = { "CMD-SHELL", "exit 0" }, Interval = Duration.FromTimeSpan(TimeSpan.FromMilliseconds(500)), Retries = 3 };
+        db.Mounts.Add(new Mount { Type = "volume", Source = $"{_app}_data", Target = "/data" });
+        db.Networks.Add(new NetworkAttachment { Name = "back" });
+        var web = Web("web");
+        web.DependsOn.Add(new Dependency { Service = "db", Condition = "service_healthy", Required = true });
+        web.DependsOn.Add(new Dependency { Service = "init", Condition = "service_completed_successfully", Required = true });
+        web.Networks.Add(new NetworkAttachment { Name = "back" });
+        web.Networks.Add(new NetworkAttachment { Name = "default" });
+        web.Configs.Add(new FileMount { Source = "app.conf", Target = "/etc/app.conf", ContentDigest = config.Digest });
+        web.Secrets.Add(new FileMount { Source = "token", ContentDigest = secret.Digest });
+        var app = App(_app, services: [web, db, init]);
+        app.Networks.Add(new NetworkSpec { Name = "back", EngineName = $"{_app}_back", Driver = "bridge" });
+        app.Volumes.Add(new VolumeSpec { Name = "data", EngineName = $"{_app}_data" });
+        app.Files.Add(config);
+        app.Files.Add(secret);
+
+        // When
+        _agent.Deploy(app);
+        var plan = await _agent.ReconcileAsync(_app);
+
+        // Then: all converged, in dependency order.
+        Assert.NotNull(plan);
+        Assert.Equal(["db", "init", "web"], plan.Services.Select(s => s.Name));
+        Assert.All(plan.Services, s => Assert.Empty(s.DriftedFields));
+        var dbInspect = await _engine.InspectAsync($"{_app}-db-1");
+        var initInspect = await _engine.InspectAsync($"{_app}-init-1");
+        var webInspect = await _engine.InspectAsync($"{_app}-web-1");
+        Assert.Equal("healthy", dbInspect.State.Health.Status);
+        Assert.Equal(0, initInspect.State.ExitCode);
+        Assert.True(webInspect.State.Running);
+        Assert.True(DateTimeOffset.Parse(webInspect.State.StartedAt) > DateTimeOffset.Parse(initInspect.State.FinishedAt), "web started before init completed");
+        Assert.Equal(HealthStatus.Healthy, _agent.Status(_app, "init")!.Health);
+        Assert.Equal("completed successfully", _agent.Status(_app, "init")!.Reason);
+
+        // Networks and volume exist with Compose's names and labels.
+        var back = (await _engine.Client.Networks.ListNetworksAsync()).Single(n => n.Name == $"{_app}_back");
+        Assert.Equal(_app, back.Labels["com.docker.compose.project"]);
+        Assert.Equal("back", back.Labels["com.docker.compose.network"]);
+        Assert.Contains((await _engine.Client.Networks.ListNetworksAsync()), n => n.Name == $"{_app}_default");
+        var volume = await _engine.Client.Volumes.InspectAsync($"{_app}_data");
+        Assert.Equal("data", volume.Labels["com.docker.compose.volume"]);
+        Assert.Equal([$"{_app}_back", $"{_app}_default"], webInspect.NetworkSettings.Networks.Keys.Order());
+
+        // Files are mounted read-only from the content-addressed store, with the expected content.
+        var configMount = webInspect.Mounts.Single(m => m.Destination == "/etc/app.conf");
+        Assert.StartsWith(Path.Combine(_agent.DataDirectory, "files", "sha256"), configMount.Source);
+        Assert.False(configMount.RW);
+        Assert.Equal("port=8080\n", File.ReadAllText(configMount.Source));
+        Assert.Equal("s3cret\n", _engine.Cli("exec", $"{_app}-web-1", "cat", "/run/secrets/token"));
+
+        // Compose sees the project: ps lists the services, logs works.
+        var composeFile = webInspect.Config.Labels["com.docker.compose.project.config_files"];
+        var ps = EngineCleanup.Run(_engine.Endpoint, "docker-compose", "-p", _app, "-f", composeFile, "ps");
+        Assert.Contains($"{_app}-web-1", ps);
+        Assert.Contains($"{_app}-db-1", ps);
+        EngineCleanup.Run(_engine.Endpoint, "docker-compose", "-p", _app, "-f", composeFile, "logs", "--no-color", "web");
+    }
+
+    [Fact]
+    public async Task Given_a_converged_app_When_reconciled_100_times_Then_nothing_is_recreated_and_engine_calls_stay_constant()
+    {
+        // Given: a service using most fields the agent controls, reached through a call-counting proxy.
+        await using var counter = new EngineCallCounter(TestEnvironment.DockerHost);
+        await using var agent = new AgentUnderTest(counter.Endpoint);
+        var rich = Web("rich");
+        rich.Environment.Add("MODE", "prod");
+        rich.Labels.Add("team", "infra");
+        rich.Ports.Add(new PortBinding { Target = 8080, Published = (uint)ConsoleProcess.FreePort(), HostIp = "127.0.0.1", Protocol = "tcp" });
+        rich.Resources = new Resources { MemoryBytes = 64 * 1024 * 1024, Cpus = 0.5, PidsLimit = 100 };
+        rich.Restart = "unless-stopped";
+        rich.Healthcheck = new Healthcheck { Test = { "CMD-SHELL", "exit 0" }, Interval = Duration.FromTimeSpan(TimeSpan.FromSeconds(30)) };
+        rich.Mounts.Add(new Mount { Type = "tmpfs", Target = "/scratch", TmpfsSizeBytes = 1 << 20 });
+        rich.Mounts.Add(new Mount { Type = "volume", Source = $"{_app}_cache", Target = "/cache" });
+        rich.CapDrop.Add("NET_RAW");
+        rich.ExtraHosts.Add("db.local:127.0.0.1");
+        rich.Init = true;
+        rich.User = "0:0";
+        rich.WorkingDir = "/www";
+        rich.Ulimits.Add("nofile", new Ulimit { Soft = 1024, Hard = 2048 });
+        var app = App(_app, services: [rich, Web("plain")]);
+        app.Volumes.Add(new VolumeSpec { Name = "cache", EngineName = $"{_app}_cache" });
+        agent.Deploy(app);
+        await agent.ReconcileAsync(_app);
+        var ids = (await _engine.ManagedContainersAsync(_app)).Select(c => c.ID).Order().ToList();
+        await agent.ReconcileAsync(_app); // warms the inspect cache after the apply's own events
+
+        // When
+        var before = counter.Requests;
+        for (var i = 0; i < 100; i++)
+        {
+            var plan = await agent.ReconcileAsync(_app);
+            Assert.False(plan!.HasChanges, string.Join("; ", plan.Services.Select(s => $"{s.Name}: {s.Reason}")));
+        }
+        var calls = counter.Requests - before;
+
+        // Then
+        Assert.Equal(ids, (await _engine.ManagedContainersAsync(_app)).Select(c => c.ID).Order().ToList());
+        Assert.Equal(100, calls); // one filtered list per reconcile, nothing else
+        Assert.All(agent.Statuses.Snapshot().Services, s => Assert.Equal(SyncStatus.Synced, s.Sync));
+    }
+
+    [Fact]
+    public async Task Given_a_three_service_app_When_one_service_changes_Then_only_its_container_is_replaced_and_the_changed_field_is_named()
+    {
+        // Given
+        var app = App(_app, services: [Web("a"), Web("b"), Web("c")]);
+        _agent.Deploy(app);
+        await _agent.ReconcileAsync(_app);
+        var before = (await _engine.ManagedContainersAsync(_app)).ToDictionary(c => c.Labels["conops.service"], c => c.ID);
+
+        // When: b gets a new environment variable.
+        var b = Web("b");
+        b.Environment.Add("LEVEL", "debug");
+        var next = With(app, b);
+        next.Revision = "main@sha1:" + new string('b', 40);
+        _agent.Desired.TryReplace(new DesiredState { Generation = 99, Apps = { next } });
+        var firstPlan = ConOps.Agent.Reconcile.ReconcilePlan.For(next, [.. (await _engine.ManagedContainersAsync(_app)).Select(ConOps.Agent.Reconcile.ObservedContainer.From)], force: false);
+        await _agent.ReconcileAsync(_app);
+
+        // Then
+        var recreate = Assert.Single(firstPlan.ToRecreate);
+        Assert.Equal("b", recreate.Name);
+        Assert.Equal(["environment"], recreate.DriftedFields);
+        var after = (await _engine.ManagedContainersAsync(_app)).ToDictionary(c => c.Labels["conops.service"], c => c.ID);
+        Assert.Equal(before["a"], after["a"]);
+        Assert.Equal(before["c"], after["c"]);
+        Assert.NotEqual(before["b"], after["b"]);
+        Assert.Equal(3, after.Count);
+        Assert.Contains("LEVEL=debug", (await _engine.InspectAsync($"{_app}-b-1")).Config.Env);
+    }
+
+    [Fact]
+    public async Task Given_prune_on_or_off_When_a_service_is_removed_Then_it_is_pruned_or_reported_as_orphan_and_unmanaged_containers_are_untouched()
+    {
+        // Given: two services and an unmanaged container carrying the app's compose label.
+        var unmanaged = await _engine.Client.Containers.CreateContainerAsync(new Models.CreateContainerParameters
+        {
+            Image = "conops-test/busybox:1",
+            Name = $"{_app}-unmanaged",
+            Cmd = ["sleep", "300"],
+            Labels = new Dictionary<string, string> { ["com.docker.compose.project"] = _app },
+        });
+        try
+        {
+            var app = App(_app, prune: false, services: [Web("keep"), Web("old")]);
+            _agent.Deploy(app);
+            await _agent.ReconcileAsync(_app);
+
+            // When: "old" leaves the desired state with prune off.
+            var withoutOld = app.Clone();
+            withoutOld.Services.RemoveAt(withoutOld.Services.ToList().FindIndex(s => s.Spec.Name == "old"));
+            _agent.Deploy(withoutOld);
+            await _agent.ReconcileAsync(_app);
+
+            // Then: reported as an orphan and left alone.
+            var orphan = _agent.Status(_app, "old")!;
+            Assert.Equal(SyncStatus.OutOfSync, orphan.Sync);
+            Assert.Contains("orphan", orphan.DriftedFields);
+            Assert.Contains((await _engine.ManagedContainersAsync(_app)), c => c.Labels["conops.service"] == "old");
+
+            // When: prune is switched on.
+            var pruning = withoutOld.Clone();
+            pruning.Policy.Prune = true;
+            _agent.Deploy(pruning);
+            await _agent.ReconcileAsync(_app);
+
+            // Then: removed, and the unmanaged container is untouched.
+            Assert.DoesNotContain((await _engine.ManagedContainersAsync(_app)), c => c.Labels["conops.service"] == "old");
+            Assert.Null(_agent.Status(_app, "old"));
+            Assert.NotNull(await _engine.InspectAsync(unmanaged.ID));
+        }
+        finally
+        {
+            await _engine.Client.Containers.RemoveContainerAsync(unmanaged.ID, new Models.ContainerRemoveParameters { Force = true });
+        }
+    }
+
+    private static FileContent Content(string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        return new FileContent { Digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes)), Content = ByteString.CopyFrom(bytes), Origin = "test" };
+    }
+}
