@@ -37,13 +37,15 @@ async Task<int> WebhookAsync(int runs)
     Git(repo, "add", ".");
     Git(repo, "commit", "-q", "-m", "20 services");
 
-    await using var console = await ConsoleRun.StartAsync(repoRoot, env, new()
+    var console = await ConsoleRun.StartAsync(repoRoot, env, new()
     {
         ["ConOps__Console__PollInterval"] = "00:10:00",
         ["ConOps__LocalAgent__Enabled"] = "true",
         ["ConOps__Sources__WebhookSecret"] = secret,
+        ["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ",
+        ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
     });
-    var results = new List<(double Converged, double ContainerStart)>();
+    var results = new List<(double Converged, double ContainerStart, double Published)>();
     try
     {
         (await console.Http.PostAsJsonAsync("/api/apps", new { name = app, repoUrl = repo, hosts = LocalHost })).EnsureSuccessStatusCode();
@@ -59,6 +61,9 @@ async Task<int> WebhookAsync(int runs)
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/webhooks/github") { Content = new ByteArrayContent(body) };
             request.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body)));
             (await console.Http.SendAsync(request)).EnsureSuccessStatusCode();
+            // The console's part ends when the new desired hash is out to the agent (s07 turns OutOfSync).
+            await WaitAsync(async () => !(await SyncedAsync(console, app)).ContainsKey("s07"), TimeSpan.FromSeconds(30), "s07 out of sync");
+            var published = clock.Elapsed.TotalSeconds;
             await WaitAsync(async () =>
             {
                 var now = await SyncedAsync(console, app);
@@ -66,12 +71,14 @@ async Task<int> WebhookAsync(int runs)
             }, TimeSpan.FromMinutes(1), "s07 recreated and synced");
             var converged = clock.Elapsed.TotalSeconds;
             var start = await ContainerStartSecondsAsync(app, "s07");
-            results.Add((converged, start));
-            Console.Error.WriteLine($"round {round}: converged in {converged:F2} s (container create->running {start:F2} s)");
+            results.Add((converged, start, published));
+            Console.Error.WriteLine($"round {round}: published in {published:F2} s, converged in {converged:F2} s (container create->running {start:F2} s)");
         }
     }
     finally
     {
+        // Stop the console (and its agent) first, or self-heal recreates what is being removed.
+        await console.DisposeAsync();
         await RemoveAppContainersAsync(app);
     }
 
@@ -105,6 +112,7 @@ async Task<int> WebhookAsync(int runs)
     Console.WriteLine("| what | median | max |");
     Console.WriteLine("| --- | ---: | ---: |");
     Console.WriteLine($"| ConOps: commit -> signed webhook -> s07 recreated, all 20 synced ({runs} runs) | {median:F2} s | {results.Max(r => r.Converged):F2} s |");
+    Console.WriteLine($"| of which console: webhook received -> new desired state out to the agent (s07 OutOfSync) | {Median(results.Select(r => r.Published)):F2} s | {results.Max(r => r.Published):F2} s |");
     Console.WriteLine($"| of which the container's own create->running | {Median(results.Select(r => r.ContainerStart)):F2} s | {results.Max(r => r.ContainerStart):F2} s |");
     Console.WriteLine($"| peer way: `git pull` + `docker-compose up -d` 1.29 ({runs} runs) | {peerMedian:F2} s | {peer.Max():F2} s |");
     Console.WriteLine();
@@ -160,11 +168,12 @@ async Task<int> PollAsync(int repos, int seconds)
 
         // The same listing with the git CLI, one process per repository, once (one poll round).
         var cli = Stopwatch.StartNew();
-        var cliCpu = 0.0;
+        var cliCpuBefore = ChildrenCpuSeconds();
         foreach (var url in urls)
         {
-            cliCpu += Run("git", $"ls-remote {url} refs/heads/main", Path.GetTempPath(), env).CpuSeconds;
+            Run("git", $"ls-remote {url} refs/heads/main", Path.GetTempPath(), env);
         }
+        var cliCpu = ChildrenCpuSeconds() - cliCpuBefore;
         var cliWall = cli.Elapsed.TotalSeconds;
         var rounds = wall / 30.0;
         Console.WriteLine("| what | CPU per 30 s round | share of one core | share of the machine (2 cores) |");
@@ -225,6 +234,10 @@ async Task RemoveAppContainersAsync(string app)
     {
         Run("docker", "rm -f " + string.Join(' ', ids), Path.GetTempPath(), env);
     }
+    foreach (var network in Run("docker", $"network ls -q --filter name={app}_", Path.GetTempPath(), env).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+    {
+        Run("docker", "network rm " + network, Path.GetTempPath(), env);
+    }
     await Task.CompletedTask;
 }
 
@@ -278,7 +291,7 @@ static void Git(string folder, params string[] args)
     }
 }
 
-static (string Output, double CpuSeconds) Run(string file, string arguments, string folder, IReadOnlyDictionary<string, string> env)
+static (string Output, int Unused) Run(string file, string arguments, string folder, IReadOnlyDictionary<string, string> env)
 {
     var start = new ProcessStartInfo(file, arguments) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
     start.Environment["DOCKER_HOST"] = env.GetValueOrDefault("CONOPS_TEST_DOCKER_HOST", "unix:///var/run/docker.sock");
@@ -290,7 +303,15 @@ static (string Output, double CpuSeconds) Run(string file, string arguments, str
     {
         throw new InvalidOperationException($"{file} {arguments}: {error.Result}");
     }
-    return (output.Result, process.TotalProcessorTime.TotalSeconds);
+    return (output.Result, 0);
+}
+
+// CPU time of this program's finished child processes (cutime + cstime in /proc/self/stat, clock ticks of 10 ms).
+static double ChildrenCpuSeconds()
+{
+    var stat = File.ReadAllText("/proc/self/stat");
+    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    return (long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture)) / 100.0;
 }
 
 static string FindRepoRoot()
@@ -351,7 +372,7 @@ internal sealed class ConsoleRun : IAsyncDisposable
             RedirectStandardError = true,
         };
         start.Environment["ConOps__Console__UiUrl"] = $"http://127.0.0.1:{ui}";
-        start.Environment["ConOps__Console__AgentUrl"] = $"http://127.0.0.1:{agents}";
+        start.Environment["ConOps__Console__AgentUrl"] = $"https://127.0.0.1:{agents}";
         start.Environment["ConOps__Console__DataDirectory"] = data;
         start.Environment["ConOps__LocalAgent__DockerEndpoint"] = env.GetValueOrDefault("CONOPS_TEST_DOCKER_HOST", "unix:///var/run/docker.sock");
         foreach (var (key, value) in settings)
@@ -359,7 +380,7 @@ internal sealed class ConsoleRun : IAsyncDisposable
             start.Environment[key] = value;
         }
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null && Environment.GetEnvironmentVariable("CONOPS_BENCH_VERBOSE") == "1") { Console.Error.WriteLine("console: " + e.Data); } };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine("console: " + e.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -267,6 +267,8 @@ public sealed partial class AppSyncer(
         var credentials = app.Registries.Where(r => !string.IsNullOrEmpty(r.Password))
             .Select(r => new RegistryCredential { Server = r.Server, Username = r.Username, Password = r.Password }).ToList();
         var previous = deployed?.Deployed is { } bytes ? AppDesiredState.Parser.ParseFrom(bytes).Services.ToDictionary(s => s.Spec.Name, StringComparer.Ordinal) : [];
+        // Services sharing an image ask its registry once per rendering, even when refreshing.
+        var asked = new Dictionary<(string Image, string? LastKnown), DigestResolution>();
         foreach (var service in desired.Services)
         {
             var spec = service.Spec;
@@ -275,7 +277,11 @@ public sealed partial class AppSyncer(
                 continue;
             }
             var lastKnown = previous.TryGetValue(spec.Name, out var old) && old.Spec.Image == spec.Image && old.Spec.ImageDigest.Length > 0 ? old.Spec.ImageDigest : null;
-            var resolution = await digests.ResolveAsync(spec.Image, credentials, lastKnown, refresh, ct);
+            if (!asked.TryGetValue((spec.Image, lastKnown), out var resolution))
+            {
+                resolution = await digests.ResolveAsync(spec.Image, credentials, lastKnown, refresh, ct);
+                asked[(spec.Image, lastKnown)] = resolution;
+            }
             if (resolution.Warning is not null)
             {
                 warnings.Add($"service {spec.Name}: {resolution.Warning}");

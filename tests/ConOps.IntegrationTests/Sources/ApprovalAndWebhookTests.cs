@@ -7,7 +7,7 @@ namespace ConOps.IntegrationTests.Sources;
 
 /// <summary>Approval per host, and webhooks that refresh at once (and refuse a bad signature).</summary>
 [Collection(RealEngine.Name)]
-public sealed class ApprovalAndWebhookTests(ITestOutputHelper output) : IAsyncDisposable
+public sealed class ApprovalAndWebhookTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string WebhookSecret = "conops-webhook-test-secret";
     private readonly SourcesScenario _s = new();
@@ -114,7 +114,10 @@ public sealed class ApprovalAndWebhookTests(ITestOutputHelper output) : IAsyncDi
             ports: ["127.0.0.1:{{_s.Port}}:8080"]
         """;
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // xUnit 2 calls IAsyncLifetime.DisposeAsync, not IAsyncDisposable: the console and containers must go.
+    public async Task DisposeAsync()
     {
         output.WriteLine(_s.Console?.Log ?? "");
         await _s.DisposeAsync();
