@@ -53,6 +53,9 @@ public sealed partial class AppSyncer(
     ILogger<AppSyncer> log) : BackgroundService
 {
     private readonly CoalescingQueue _queue = new();
+
+    // The last rendering per app, before digest resolution (bounded by the number of apps).
+    private readonly ConcurrentDictionary<string, Rendering> _renders = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SyncRequest> _requests = new(StringComparer.Ordinal);
 
     // Deploying, approving and rolling back change the same per-host rows: one at a time.
@@ -104,6 +107,7 @@ public sealed partial class AppSyncer(
         {
             await RemoveFromHostsAsync(name, keep: [], ct);
             status.Forget(name);
+            _renders.TryRemove(name, out _);
             return;
         }
         var app = AppCatalog.Restore(record, secrets);
@@ -132,24 +136,45 @@ public sealed partial class AppSyncer(
             return;
         }
 
-        GitCommit commit;
-        Dictionary<string, AppDesiredState> byHost;
-        List<string> warnings = [];
         var targets = await TargetHostsAsync(db, app, ct);
         var deployed = await db.AppHostStates.AsNoTracking().Where(s => s.App == name).ToDictionaryAsync(s => s.Host, StringComparer.Ordinal, ct);
-        try
+        // A digest check of an unchanged commit and definition reuses the rendering: only digests are asked again.
+        var renderKey = $"{head}\n{record.Definition}\n{string.Join(',', targets)}";
+        if (request.Force || !_renders.TryGetValue(name, out var rendering) || rendering.Key != renderKey)
         {
-            commit = await git.FetchAsync(source, app.RefKind, app.RefName, ct);
-            var checkout = Path.Combine(options.Value.DataDirectory, "checkouts", name);
-            await git.ExportAsync(app.RepoUrl, commit.Sha, app.Path, checkout, ct);
-            var revision = app.RefKind == GitRefKind.Commit ? $"sha1:{commit.Sha}" : $"{app.RefName}@sha1:{commit.Sha}";
-            byHost = await RenderForHostsAsync(app, targets, checkout, revision, deployed, request.Force, warnings, ct);
+            try
+            {
+                var commit = await git.FetchAsync(source, app.RefKind, app.RefName, ct);
+                var checkout = Path.Combine(options.Value.DataDirectory, "checkouts", name);
+                await git.ExportAsync(app.RepoUrl, commit.Sha, app.Path, checkout, ct);
+                var revision = app.RefKind == GitRefKind.Commit ? $"sha1:{commit.Sha}" : $"{app.RefName}@sha1:{commit.Sha}";
+                var renderWarnings = new List<string>();
+                rendering = new Rendering(renderKey, commit, RenderForHosts(app, targets, checkout, revision, renderWarnings), renderWarnings);
+                _renders[name] = rendering;
+            }
+            catch (Exception ex) when (ex is ComposeException or GitSourceException or IOException)
+            {
+                // The last good state stays deployed; the user sees why the new one is not.
+                _renders.TryRemove(name, out _);
+                Fail(name, ex.Message, ex is GitSourceException { Transient: true } or IOException);
+                return;
+            }
         }
-        catch (Exception ex) when (ex is ComposeException or GitSourceException or IOException)
+        var commitInfo = rendering.Commit;
+
+        // 3. Resolve digests and 4. hash: the digest is part of the spec, so a re-pushed tag changes exactly its services' hashes.
+        var warnings = new List<string>(rendering.Warnings);
+        var byHost = new Dictionary<string, AppDesiredState>(StringComparer.Ordinal);
+        var resolved = new Dictionary<AppDesiredState, AppDesiredState>(ReferenceEqualityComparer.Instance);
+        foreach (var (host, rendered) in rendering.ByHost)
         {
-            // The last good state stays deployed; the user sees why the new one is not.
-            Fail(name, ex.Message, ex is GitSourceException { Transient: true } or IOException);
-            return;
+            if (!resolved.TryGetValue(rendered, out var desired))
+            {
+                desired = rendered.Clone();
+                await ResolveDigestsAsync(app, desired, deployed.GetValueOrDefault(host), request.Force, warnings, ct);
+                resolved[rendered] = desired;
+            }
+            byHost[host] = desired;
         }
 
         status.Succeeded(name, head, time.GetUtcNow(), warnings);
@@ -164,7 +189,7 @@ public sealed partial class AppSyncer(
                 {
                     continue;
                 }
-                await DecideAsync(app, host, byHost[host], commit, request, ct);
+                await DecideAsync(app, host, byHost[host], commitInfo, request, ct);
             }
             await RemoveFromHostsAsync(name, keep: targets, ct);
         }
@@ -178,7 +203,7 @@ public sealed partial class AppSyncer(
         {
             if (await save.Apps.FindAsync([name], ct) is { } stored)
             {
-                stored.LastGoodCommit = commit.Sha;
+                stored.LastGoodCommit = commitInfo.Sha;
                 await save.SaveChangesAsync(ct);
             }
         }
@@ -191,10 +216,8 @@ public sealed partial class AppSyncer(
         }
     }
 
-    /// <summary>Renders the app for every target host; hosts without overrides share one rendering.</summary>
-    private async Task<Dictionary<string, AppDesiredState>> RenderForHostsAsync(
-        AppDefinition app, IReadOnlyList<string> targets, string checkout, string revision,
-        IReadOnlyDictionary<string, AppHostStateRecord> deployed, bool refreshDigests, List<string> warnings, CancellationToken ct)
+    /// <summary>Renders the app for every target host (digests not yet resolved); hosts without overrides share one rendering.</summary>
+    private static Dictionary<string, AppDesiredState> RenderForHosts(AppDefinition app, IReadOnlyList<string> targets, string checkout, string revision, List<string> warnings)
     {
         // No files named: the compose loader discovers compose.yaml (or docker-compose.yml) and its override file.
         IReadOnlyList<string> baseFiles = app.ComposeFiles;
@@ -249,9 +272,6 @@ public sealed partial class AppSyncer(
                 desired.Volumes.AddRange(project.Volumes);
                 desired.Files.AddRange(project.Files);
                 warnings.AddRange(project.Warnings);
-
-                // 3. Resolve digests and 4. hash: the digest is part of the spec, so a re-pushed tag changes exactly its services' hashes.
-                await ResolveDigestsAsync(app, desired, deployed.GetValueOrDefault(host), refreshDigests, warnings, ct);
                 byInputs[inputsKey] = desired;
             }
             rendered[host] = desired;
@@ -526,6 +546,8 @@ public sealed partial class AppSyncer(
         var at = revision.LastIndexOf("sha1:", StringComparison.Ordinal);
         return at < 0 ? null : revision[(at + 5)..];
     }
+
+    private sealed record Rendering(string Key, GitCommit Commit, Dictionary<string, AppDesiredState> ByHost, List<string> Warnings);
 
     private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web);
 
