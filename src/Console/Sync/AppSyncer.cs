@@ -108,6 +108,8 @@ public sealed partial class AppSyncer(
             await RemoveFromHostsAsync(name, keep: [], ct);
             status.Forget(name);
             _renders.TryRemove(name, out _);
+            fleet.SetAppError(name, null);
+            fleet.SetDesired(name, [], new Dictionary<string, string>());
             return;
         }
         var app = AppCatalog.Restore(record, secrets);
@@ -489,7 +491,7 @@ public sealed partial class AppSyncer(
     private async Task PublishDesiredHashesAsync(string app, IReadOnlyList<string> targets, CancellationToken ct)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var deployed = await db.AppHostStates.AsNoTracking().Where(s => s.App == app && s.Deployed != null).ToListAsync(ct);
+        var deployed = await db.AppHostStates.AsNoTracking().Where(s => s.App == app && s.Deployed != null && s.DeployedCommit != Removed).ToListAsync(ct);
         var first = deployed.Where(s => targets.Contains(s.Host)).OrderBy(s => s.Host, StringComparer.Ordinal).FirstOrDefault();
         if (first?.Deployed is null)
         {
@@ -516,16 +518,28 @@ public sealed partial class AppSyncer(
         return [.. targets];
     }
 
-    /// <summary>Removes the app from hosts it no longer targets (the agents prune its containers).</summary>
+    /// <summary>
+    /// Removes the app from hosts it no longer targets. The host keeps a tombstone, the app with no services and
+    /// prune on, so its agent removes the containers instead of merely forgetting them.
+    /// </summary>
     private async Task RemoveFromHostsAsync(string app, IReadOnlyCollection<string> keep, CancellationToken ct)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var gone = await db.AppHostStates.Where(s => s.App == app && !keep.Contains(s.Host)).ToListAsync(ct);
+        var gone = await db.AppHostStates.Where(s => s.App == app && !keep.Contains(s.Host) && s.DeployedCommit != Removed).ToListAsync(ct);
         if (gone.Count == 0)
         {
             return;
         }
-        db.AppHostStates.RemoveRange(gone);
+        var tombstone = new AppDesiredState { App = app, Revision = Removed, Policy = new SyncPolicy { Prune = true } }.ToByteArray();
+        foreach (var state in gone)
+        {
+            state.Deployed = tombstone;
+            state.DeployedCommit = Removed;
+            state.Pending = null;
+            state.PendingPlan = null;
+            state.PausedReason = null;
+            state.PausedAtCommit = null;
+        }
         await db.SaveChangesAsync(ct);
         foreach (var state in gone)
         {
@@ -533,6 +547,9 @@ public sealed partial class AppSyncer(
             LogRemovedFromHost(app, state.Host);
         }
     }
+
+    /// <summary>Marks a host's tombstone of an app that no longer targets it.</summary>
+    public const string Removed = "removed";
 
     private void Fail(string app, string error, bool transient)
     {
