@@ -1,3 +1,4 @@
+using ConOps.Console.Auth;
 using ConOps.Console.Fleet;
 using ConOps.Contract;
 
@@ -25,8 +26,26 @@ public sealed record ServiceDto(
 
 public static class ApiEndpoints
 {
+    /// <summary>The OpenAPI document of everything under <c>/api</c>, served at <c>/openapi/v1.json</c>.</summary>
+    public static IServiceCollection AddConOpsApi(this IServiceCollection services)
+    {
+        services.AddOpenApi(o =>
+        {
+            o.ShouldInclude = d => d.RelativePath?.StartsWith("api", StringComparison.Ordinal) == true;
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "ConOps API";
+                document.Info.Description = "Every /api call needs 'Authorization: Bearer <token>' (Settings > API tokens). Reading needs the viewer role, sync/approve/rollback/logs need operator, settings and users need admin. Errors are application/problem+json.";
+                return Task.CompletedTask;
+            });
+        });
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapConOpsApi(this IEndpointRouteBuilder endpoints)
     {
+        endpoints.MapOpenApi().RequireAuthorization(Policies.Viewer);
+        // No group-wide policy: the fallback policy gives reads viewer and changes operator, also for calls added later.
         var api = endpoints.MapGroup("/api");
 
         api.MapGet("/services", (FleetState fleet, TimeProvider time) => ServiceRows(fleet, time.GetUtcNow()));
@@ -52,7 +71,7 @@ public static class ApiEndpoints
             reported.Add((view.Host, view.App, view.Service));
             var s = view.Status;
             var appError = errors.GetValueOrDefault(view.App);
-            var wantedHash = desired.GetValueOrDefault(view.App)?.ServiceHashes.GetValueOrDefault(view.Service);
+            var wantedHash = desired.GetValueOrDefault((view.Host, view.App))?.GetValueOrDefault(view.Service);
             var notApplied = wantedHash is not null && s.ConfigHash != wantedHash && s.Sync == SyncStatus.Synced;
             var sync = notApplied ? SyncStatus.OutOfSync : s.Sync;
             var status = appError is not null || s.Health == HealthStatus.Degraded ? "error"
@@ -80,21 +99,18 @@ public static class ApiEndpoints
                 view.UpdatedAt);
         }
 
-        foreach (var (app, want) in desired)
+        foreach (var ((host, app), hashes) in desired)
         {
-            foreach (var host in want.Hosts)
+            foreach (var service in hashes.Keys.Where(s => !reported.Contains((host, app, s))))
             {
-                foreach (var service in want.ServiceHashes.Keys.Where(s => !reported.Contains((host, app, s))))
-                {
-                    var connected = hosts.TryGetValue(host, out var h) && h.Connected;
-                    yield return new ServiceDto(
-                        host, app, service,
-                        errors.ContainsKey(app) ? "error" : "unknown",
-                        "Unknown", "Unknown",
-                        connected ? "waiting for the agent to report it" : $"host '{host}' has no connected agent",
-                        errors.GetValueOrDefault(app),
-                        "", "", "", "", null, null, [], connected, now);
-                }
+                var connected = hosts.TryGetValue(host, out var h) && h.Connected;
+                yield return new ServiceDto(
+                    host, app, service,
+                    errors.ContainsKey(app) ? "error" : "unknown",
+                    "Unknown", "Unknown",
+                    connected ? "waiting for the agent to report it" : $"host '{host}' has no connected agent",
+                    errors.GetValueOrDefault(app),
+                    "", "", "", "", null, null, [], connected, now);
             }
         }
     }

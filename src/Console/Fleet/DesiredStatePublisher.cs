@@ -9,7 +9,7 @@ namespace ConOps.Console.Fleet;
 /// Assembles a host's desired state from the last good state of every app that targets it, gives it a new
 /// generation when it really changed, and sends it to the host's agent if one is connected.
 /// </summary>
-public sealed class DesiredStatePublisher(IDbContextFactory<ConOpsDb> dbs, AgentSessions sessions, Sync.HostDesiredStates appStates) : IDisposable
+public sealed class DesiredStatePublisher(IDbContextFactory<ConOpsDb> dbs, AgentSessions sessions, Sync.HostDesiredStates appStates, FleetState fleet) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -41,8 +41,10 @@ public sealed class DesiredStatePublisher(IDbContextFactory<ConOpsDb> dbs, Agent
                 await db.SaveChangesAsync(ct);
             }
             state.Generation = record.Generation;
+            fleet.SetDesired(host, state.Apps);
             if (agentGeneration != record.Generation)
             {
+                // Credentials travel to the agent but are never part of the stored (hashed, compared) state.
                 await appStates.AttachCredentialsAsync(db, state, ct);
                 sessions.Send(host, new ConsoleMessage { DesiredState = state });
             }

@@ -1,3 +1,4 @@
+using ConOps.Console.Auth;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -12,11 +13,23 @@ public sealed class ConOpsDb(DbContextOptions<ConOpsDb> options) : DbContext(opt
 
     public DbSet<ReleaseRecord> Releases => Set<ReleaseRecord>();
 
-    public DbSet<Sync.AppHostStateRecord> AppHostStates => Set<Sync.AppHostStateRecord>();
+    public DbSet<UserRecord> Users => Set<UserRecord>();
+
+    public DbSet<ApiTokenRecord> ApiTokens => Set<ApiTokenRecord>();
+
+    public DbSet<AuditRecord> AuditEntries => Set<AuditRecord>();
 
     public DbSet<HostCredentialRecord> HostCredentials => Set<HostCredentialRecord>();
 
     public DbSet<JoinTokenRecord> JoinTokens => Set<JoinTokenRecord>();
+
+    public DbSet<Sync.AppHostStateRecord> AppHostStates => Set<Sync.AppHostStateRecord>();
+
+    public DbSet<Notifications.NotificationTargetRecord> NotificationTargets => Set<Notifications.NotificationTargetRecord>();
+
+    public DbSet<Notifications.NotificationRuleRecord> NotificationRules => Set<Notifications.NotificationRuleRecord>();
+
+    public DbSet<Notifications.IncidentRecord> Incidents => Set<Notifications.IncidentRecord>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -43,6 +56,7 @@ public sealed class ConOpsDb(DbContextOptions<ConOpsDb> options) : DbContext(opt
             release.HasIndex(r => r.CreatedAt);
             release.OwnsMany(r => r.Services, s => s.ToJson());
         });
+        AuthModel.Configure(modelBuilder);
         modelBuilder.Entity<HostCredentialRecord>(credential =>
         {
             credential.HasIndex(c => c.Hash).IsUnique();
@@ -53,6 +67,7 @@ public sealed class ConOpsDb(DbContextOptions<ConOpsDb> options) : DbContext(opt
             token.HasKey(t => t.Hash);
             token.HasIndex(t => t.Host);
         });
+        Notifications.NotificationModel.Configure(modelBuilder);
     }
 }
 

@@ -17,7 +17,7 @@ public sealed record ReleaseDraft(
     AppDesiredState Model);
 
 /// <summary>Writes the deployment history: a release opens when desired state is sent and closes with the agent's result.</summary>
-public sealed class ReleaseLog(IDbContextFactory<ConOpsDb> dbs, TimeProvider time)
+public sealed class ReleaseLog(IDbContextFactory<ConOpsDb> dbs, TimeProvider time, Notifications.ReleaseOutcomes? outcomes = null)
 {
     /// <summary>Opens a release with the normalized model (pinned digests included, never credentials) and per-service hashes.</summary>
     public async Task<long> OpenAsync(ReleaseDraft draft, CancellationToken ct)
@@ -115,6 +115,7 @@ public sealed class ReleaseLog(IDbContextFactory<ConOpsDb> dbs, TimeProvider tim
             ImageDigest = planned.GetValueOrDefault(s.Service)?.ImageDigest ?? "",
         })];
         await db.SaveChangesAsync(ct);
+        outcomes?.Finished(host, result, release.Outcome);
     }
 
     /// <summary>

@@ -109,7 +109,6 @@ public sealed partial class AppSyncer(
             status.Forget(name);
             _renders.TryRemove(name, out _);
             fleet.SetAppError(name, null);
-            fleet.SetDesired(name, [], new Dictionary<string, string>());
             return;
         }
         var app = AppCatalog.Restore(record, secrets);
@@ -120,7 +119,7 @@ public sealed partial class AppSyncer(
         string? head;
         try
         {
-            head = await git.RemoteTargetAsync(source, app.RefKind, app.RefName, ct);
+            head = await Observability.ConsoleMetrics.TimedGitPoll(git.RemoteTargetAsync(source, app.RefKind, app.RefName, ct));
         }
         catch (GitSourceException ex)
         {
@@ -199,7 +198,6 @@ public sealed partial class AppSyncer(
         {
             _apply.Release();
         }
-        await PublishDesiredHashesAsync(name, targets, ct);
 
         await using (var save = await dbs.CreateDbContextAsync(ct))
         {
@@ -354,6 +352,7 @@ public sealed partial class AppSyncer(
             if (current!.Revision != desired.Revision && state.DeployedCommit != commit.Sha)
             {
                 LogNoChange(app.Name, host, commit.Sha);
+                Observability.ConsoleMetrics.SyncUnchanged();
                 await releases.NoChangeAsync(app.Name, host, desired.Revision, commit.Message, commit.Author, request.Trigger, ct);
             }
             state.DeployedCommit = commit.Sha;
@@ -393,6 +392,7 @@ public sealed partial class AppSyncer(
         await db.SaveChangesAsync(ct);
         await PublishReleaseAsync(host, desired, commit.Message, commit.Author, request.Trigger, request.User, ct);
         LogPublished(app.Name, host, desired.Revision, plan.Summary);
+        Observability.ConsoleMetrics.SyncPublished();
     }
 
     /// <summary>Deploys the change waiting for approval on one host, exactly as it was shown.</summary>
@@ -484,23 +484,6 @@ public sealed partial class AppSyncer(
         await releases.OpenAsync(new ReleaseDraft(desired.App, host, generation, desired.Revision, message, author, trigger, user, desired), ct);
     }
 
-    /// <summary>
-    /// Tells the fleet view which hashes the agents were sent, so a service still running an older hash shows as
-    /// OutOfSync until its agent applies the new one. A change waiting for approval is not sent, so not counted.
-    /// </summary>
-    private async Task PublishDesiredHashesAsync(string app, IReadOnlyList<string> targets, CancellationToken ct)
-    {
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        var deployed = await db.AppHostStates.AsNoTracking().Where(s => s.App == app && s.Deployed != null && s.DeployedCommit != Removed).ToListAsync(ct);
-        var first = deployed.Where(s => targets.Contains(s.Host)).OrderBy(s => s.Host, StringComparer.Ordinal).FirstOrDefault();
-        if (first?.Deployed is null)
-        {
-            return;
-        }
-        var state = AppDesiredState.Parser.ParseFrom(first.Deployed);
-        fleet.SetDesired(app, [.. deployed.Select(s => s.Host)], state.Services.ToDictionary(s => s.Spec.Name, s => s.ConfigHash, StringComparer.Ordinal));
-    }
-
     /// <summary>Hosts named by the app plus hosts whose labels match its selector.</summary>
     private static async Task<List<string>> TargetHostsAsync(ConOpsDb db, AppDefinition app, CancellationToken ct)
     {
@@ -555,6 +538,7 @@ public sealed partial class AppSyncer(
     {
         var retryIn = status.Failed(app, error, transient, time.GetUtcNow(), sources.Value.MinRetryDelay, sources.Value.MaxRetryDelay);
         LogSyncFailed(app, error, retryIn);
+        Observability.ConsoleMetrics.SyncFailed();
         fleet.SetAppError(app, error);
     }
 
