@@ -375,6 +375,8 @@ internal sealed class ConsoleRun : IAsyncDisposable
         start.Environment["ConOps__Console__AgentUrl"] = $"https://127.0.0.1:{agents}";
         start.Environment["ConOps__Console__DataDirectory"] = data;
         start.Environment["ConOps__LocalAgent__DockerEndpoint"] = env.GetValueOrDefault("CONOPS_TEST_DOCKER_HOST", "unix:///var/run/docker.sock");
+        var token = "bench-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
+        start.Environment["ConOps__Auth__BootstrapToken"] = token;
         foreach (var (key, value) in settings)
         {
             start.Environment[key] = value;
@@ -385,6 +387,7 @@ internal sealed class ConsoleRun : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ui}"), Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         var run = new ConsoleRun(process, data, http);
         for (var i = 0; i < 150; i++)
         {
