@@ -1,5 +1,5 @@
-using ConOps.Console.Auth;
 using System.Text.Json;
+using ConOps.Console.Auth;
 using ConOps.Console.History;
 using ConOps.Console.Sync;
 using ConOps.Contract;
