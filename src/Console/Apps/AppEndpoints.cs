@@ -36,7 +36,7 @@ public static class AppEndpoints
         {
             var apps = await catalog.ListAsync(ct);
             await using var db = await dbs.CreateDbContextAsync(ct);
-            var states = (await db.AppHostStates.AsNoTracking().ToListAsync(ct)).ToLookup(s => s.App, StringComparer.Ordinal);
+            var states = (await db.AppHostStates.AsNoTracking().Where(s => s.DeployedCommit != AppSyncer.Removed).ToListAsync(ct)).ToLookup(s => s.App, StringComparer.Ordinal);
             return apps.Select(a => View(a, catalog, status, states[a.Name]));
         });
 
@@ -48,7 +48,7 @@ public static class AppEndpoints
             {
                 return NotFound(name);
             }
-            var states = await db.AppHostStates.AsNoTracking().Where(s => s.App == name).ToListAsync(ct);
+            var states = await db.AppHostStates.AsNoTracking().Where(s => s.App == name && s.DeployedCommit != AppSyncer.Removed).ToListAsync(ct);
             return Results.Ok(View(app, catalog, status, states));
         });
 

@@ -29,6 +29,7 @@ public sealed class GitRepositories(IOptions<ConsoleOptions> options, SshCommand
     public const long MaxExportBytes = 64L * 1024 * 1024;
 
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _ready = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Where the followed reference points now, from one reference listing (nothing is downloaded).
@@ -151,6 +152,12 @@ public sealed class GitRepositories(IOptions<ConsoleOptions> options, SshCommand
 
     private async Task EnsureCloneAsync(GitSource source, CancellationToken ct)
     {
+        // Polls call this for every listing: once a clone is set up for these credentials, it stays set up.
+        var sshCommand = IsSsh(source.Url) ? ssh.Prepare(source.Auth) : "";
+        if (_ready.TryGetValue(source.Url, out var readyFor) && readyFor == sshCommand && Directory.Exists(ClonePath(source.Url)))
+        {
+            return;
+        }
         var gate = _locks.GetOrAdd(source.Url, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
         try
@@ -177,8 +184,9 @@ public sealed class GitRepositories(IOptions<ConsoleOptions> options, SshCommand
             // callback is never asked for SSH). Set every time: the key may have been changed.
             if (IsSsh(source.Url))
             {
-                repo.Config.Set("core.sshCommand", ssh.Prepare(source.Auth));
+                repo.Config.Set("core.sshCommand", sshCommand);
             }
+            _ready[source.Url] = sshCommand;
         }
         finally
         {

@@ -52,8 +52,10 @@ public sealed partial class AppSyncer(
     TimeProvider time,
     ILogger<AppSyncer> log) : BackgroundService
 {
-
     private readonly CoalescingQueue _queue = new();
+
+    // The last rendering per app, before digest resolution (bounded by the number of apps).
+    private readonly ConcurrentDictionary<string, Rendering> _renders = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SyncRequest> _requests = new(StringComparer.Ordinal);
 
     // Deploying, approving and rolling back change the same per-host rows: one at a time.
@@ -105,6 +107,8 @@ public sealed partial class AppSyncer(
         {
             await RemoveFromHostsAsync(name, keep: [], ct);
             status.Forget(name);
+            _renders.TryRemove(name, out _);
+            fleet.SetAppError(name, null);
             return;
         }
         var app = AppCatalog.Restore(record, secrets);
@@ -133,24 +137,45 @@ public sealed partial class AppSyncer(
             return;
         }
 
-        GitCommit commit;
-        Dictionary<string, AppDesiredState> byHost;
-        List<string> warnings = [];
         var targets = await TargetHostsAsync(db, app, ct);
         var deployed = await db.AppHostStates.AsNoTracking().Where(s => s.App == name).ToDictionaryAsync(s => s.Host, StringComparer.Ordinal, ct);
-        try
+        // A digest check of an unchanged commit and definition reuses the rendering: only digests are asked again.
+        var renderKey = $"{head}\n{record.Definition}\n{string.Join(',', targets)}";
+        if (request.Force || !_renders.TryGetValue(name, out var rendering) || rendering.Key != renderKey)
         {
-            commit = await git.FetchAsync(source, app.RefKind, app.RefName, ct);
-            var checkout = Path.Combine(options.Value.DataDirectory, "checkouts", name);
-            await git.ExportAsync(app.RepoUrl, commit.Sha, app.Path, checkout, ct);
-            var revision = app.RefKind == GitRefKind.Commit ? $"sha1:{commit.Sha}" : $"{app.RefName}@sha1:{commit.Sha}";
-            byHost = await RenderForHostsAsync(app, targets, checkout, revision, deployed, request.Force, warnings, ct);
+            try
+            {
+                var commit = await git.FetchAsync(source, app.RefKind, app.RefName, ct);
+                var checkout = Path.Combine(options.Value.DataDirectory, "checkouts", name);
+                await git.ExportAsync(app.RepoUrl, commit.Sha, app.Path, checkout, ct);
+                var revision = app.RefKind == GitRefKind.Commit ? $"sha1:{commit.Sha}" : $"{app.RefName}@sha1:{commit.Sha}";
+                var renderWarnings = new List<string>();
+                rendering = new Rendering(renderKey, commit, RenderForHosts(app, targets, checkout, revision, renderWarnings), renderWarnings);
+                _renders[name] = rendering;
+            }
+            catch (Exception ex) when (ex is ComposeException or GitSourceException or IOException)
+            {
+                // The last good state stays deployed; the user sees why the new one is not.
+                _renders.TryRemove(name, out _);
+                Fail(name, ex.Message, ex is GitSourceException { Transient: true } or IOException);
+                return;
+            }
         }
-        catch (Exception ex) when (ex is ComposeException or GitSourceException or IOException)
+        var commitInfo = rendering.Commit;
+
+        // 3. Resolve digests and 4. hash: the digest is part of the spec, so a re-pushed tag changes exactly its services' hashes.
+        var warnings = new List<string>(rendering.Warnings);
+        var byHost = new Dictionary<string, AppDesiredState>(StringComparer.Ordinal);
+        var resolved = new Dictionary<AppDesiredState, AppDesiredState>(ReferenceEqualityComparer.Instance);
+        foreach (var (host, rendered) in rendering.ByHost)
         {
-            // The last good state stays deployed; the user sees why the new one is not.
-            Fail(name, ex.Message, ex is GitSourceException { Transient: true } or IOException);
-            return;
+            if (!resolved.TryGetValue(rendered, out var desired))
+            {
+                desired = rendered.Clone();
+                await ResolveDigestsAsync(app, desired, deployed.GetValueOrDefault(host), request.Force, warnings, ct);
+                resolved[rendered] = desired;
+            }
+            byHost[host] = desired;
         }
 
         status.Succeeded(name, head, time.GetUtcNow(), warnings);
@@ -165,7 +190,7 @@ public sealed partial class AppSyncer(
                 {
                     continue;
                 }
-                await DecideAsync(app, host, byHost[host], commit, request, ct);
+                await DecideAsync(app, host, byHost[host], commitInfo, request, ct);
             }
             await RemoveFromHostsAsync(name, keep: targets, ct);
         }
@@ -178,7 +203,7 @@ public sealed partial class AppSyncer(
         {
             if (await save.Apps.FindAsync([name], ct) is { } stored)
             {
-                stored.LastGoodCommit = commit.Sha;
+                stored.LastGoodCommit = commitInfo.Sha;
                 await save.SaveChangesAsync(ct);
             }
         }
@@ -191,21 +216,23 @@ public sealed partial class AppSyncer(
         }
     }
 
-    /// <summary>Renders the app for every target host; hosts without overrides share one rendering.</summary>
-    private async Task<Dictionary<string, AppDesiredState>> RenderForHostsAsync(
-        AppDefinition app, IReadOnlyList<string> targets, string checkout, string revision,
-        IReadOnlyDictionary<string, AppHostStateRecord> deployed, bool refreshDigests, List<string> warnings, CancellationToken ct)
+    /// <summary>Renders the app for every target host (digests not yet resolved); hosts without overrides share one rendering.</summary>
+    private static Dictionary<string, AppDesiredState> RenderForHosts(AppDefinition app, IReadOnlyList<string> targets, string checkout, string revision, List<string> warnings)
     {
-        // No files named: the default compose file and its override, as docker compose finds them.
-        var baseFiles = app.ComposeFiles.Count > 0 ? app.ComposeFiles : ComposeLoader.Discover(checkout, warnings);
-        var baseVariables = new Dictionary<string, string>(app.Variables, StringComparer.Ordinal);
+        // No files named: the compose loader discovers compose.yaml (or docker-compose.yml) and its override file.
+        IReadOnlyList<string> baseFiles = app.ComposeFiles;
+        if (baseFiles.Count == 0 && app.HostOverrides.Values.Any(o => o.ComposeFile is { Length: > 0 }))
+        {
+            // A host override is merged after the discovered files, so they must be named.
+            baseFiles = Load(app, checkout, [], app.Variables).SourceFiles;
+        }
 
         var rendered = new Dictionary<string, AppDesiredState>(StringComparer.Ordinal);
         var byInputs = new Dictionary<string, AppDesiredState>(StringComparer.Ordinal);
         foreach (var host in targets)
         {
             var files = new List<string>(baseFiles);
-            var variables = new Dictionary<string, string>(baseVariables, StringComparer.Ordinal);
+            var variables = new Dictionary<string, string>(app.Variables, StringComparer.Ordinal);
             if (app.HostOverrides.TryGetValue(host, out var hostOverride))
             {
                 if (hostOverride.ComposeFile is { Length: > 0 } file)
@@ -233,7 +260,7 @@ public sealed partial class AppSyncer(
                 }
 
                 // 2. Render: normalize the compose files into the contract's model.
-                var project = ComposeLoader.Load(new ComposeLoadRequest(checkout, files, variables, app.Profiles, app.Name) { EnvFiles = app.EnvFiles });
+                var project = Load(app, checkout, files, variables);
                 desired = new AppDesiredState
                 {
                     App = app.Name,
@@ -245,9 +272,6 @@ public sealed partial class AppSyncer(
                 desired.Volumes.AddRange(project.Volumes);
                 desired.Files.AddRange(project.Files);
                 warnings.AddRange(project.Warnings);
-
-                // 3. Resolve digests and 4. hash: the digest is part of the spec, so a re-pushed tag changes exactly its services' hashes.
-                await ResolveDigestsAsync(app, desired, deployed.GetValueOrDefault(host), refreshDigests, warnings, ct);
                 byInputs[inputsKey] = desired;
             }
             rendered[host] = desired;
@@ -255,11 +279,16 @@ public sealed partial class AppSyncer(
         return rendered;
     }
 
+    private static ComposeProject Load(AppDefinition app, string checkout, IReadOnlyList<string> files, IReadOnlyDictionary<string, string> variables) =>
+        ComposeLoader.Load(new ComposeLoadRequest(checkout, files, variables, app.Profiles, app.Name) { EnvFiles = app.EnvFiles, RootDirectory = checkout });
+
     private async Task ResolveDigestsAsync(AppDefinition app, AppDesiredState desired, AppHostStateRecord? deployed, bool refresh, List<string> warnings, CancellationToken ct)
     {
         var credentials = app.Registries.Where(r => !string.IsNullOrEmpty(r.Password))
             .Select(r => new RegistryCredential { Server = r.Server, Username = r.Username, Password = r.Password }).ToList();
         var previous = deployed?.Deployed is { } bytes ? AppDesiredState.Parser.ParseFrom(bytes).Services.ToDictionary(s => s.Spec.Name, StringComparer.Ordinal) : [];
+        // Services sharing an image ask its registry once per rendering, even when refreshing.
+        var asked = new Dictionary<(string Image, string? LastKnown), DigestResolution>();
         foreach (var service in desired.Services)
         {
             var spec = service.Spec;
@@ -268,7 +297,11 @@ public sealed partial class AppSyncer(
                 continue;
             }
             var lastKnown = previous.TryGetValue(spec.Name, out var old) && old.Spec.Image == spec.Image && old.Spec.ImageDigest.Length > 0 ? old.Spec.ImageDigest : null;
-            var resolution = await digests.ResolveAsync(spec.Image, credentials, lastKnown, refresh, ct);
+            if (!asked.TryGetValue((spec.Image, lastKnown), out var resolution))
+            {
+                resolution = await digests.ResolveAsync(spec.Image, credentials, lastKnown, refresh, ct);
+                asked[(spec.Image, lastKnown)] = resolution;
+            }
             if (resolution.Warning is not null)
             {
                 warnings.Add($"service {spec.Name}: {resolution.Warning}");
@@ -468,16 +501,28 @@ public sealed partial class AppSyncer(
         return [.. targets];
     }
 
-    /// <summary>Removes the app from hosts it no longer targets (the agents prune its containers).</summary>
+    /// <summary>
+    /// Removes the app from hosts it no longer targets. The host keeps a tombstone, the app with no services and
+    /// prune on, so its agent removes the containers instead of merely forgetting them.
+    /// </summary>
     private async Task RemoveFromHostsAsync(string app, IReadOnlyCollection<string> keep, CancellationToken ct)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var gone = await db.AppHostStates.Where(s => s.App == app && !keep.Contains(s.Host)).ToListAsync(ct);
+        var gone = await db.AppHostStates.Where(s => s.App == app && !keep.Contains(s.Host) && s.DeployedCommit != Removed).ToListAsync(ct);
         if (gone.Count == 0)
         {
             return;
         }
-        db.AppHostStates.RemoveRange(gone);
+        var tombstone = new AppDesiredState { App = app, Revision = Removed, Policy = new SyncPolicy { Prune = true } }.ToByteArray();
+        foreach (var state in gone)
+        {
+            state.Deployed = tombstone;
+            state.DeployedCommit = Removed;
+            state.Pending = null;
+            state.PendingPlan = null;
+            state.PausedReason = null;
+            state.PausedAtCommit = null;
+        }
         await db.SaveChangesAsync(ct);
         foreach (var state in gone)
         {
@@ -485,6 +530,9 @@ public sealed partial class AppSyncer(
             LogRemovedFromHost(app, state.Host);
         }
     }
+
+    /// <summary>Marks a host's tombstone of an app that no longer targets it.</summary>
+    public const string Removed = "removed";
 
     private void Fail(string app, string error, bool transient)
     {
@@ -499,6 +547,8 @@ public sealed partial class AppSyncer(
         var at = revision.LastIndexOf("sha1:", StringComparison.Ordinal);
         return at < 0 ? null : revision[(at + 5)..];
     }
+
+    private sealed record Rendering(string Key, GitCommit Commit, Dictionary<string, AppDesiredState> ByHost, List<string> Warnings);
 
     private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web);
 

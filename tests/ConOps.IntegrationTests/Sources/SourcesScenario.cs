@@ -100,6 +100,12 @@ public sealed class SourcesScenario : IAsyncDisposable
             await Console.DisposeAsync();
         }
         await Docker.RemoveAppAsync(App);
+        // The agent creates the app's networks: remove them too, or the engine runs out of address pools.
+        var networks = await Docker.Client.Networks.ListNetworksAsync(new NetworksListParameters());
+        foreach (var network in networks.Where(n => n.Name.StartsWith(App + "_", StringComparison.Ordinal)))
+        {
+            await Docker.Client.Networks.DeleteNetworkAsync(network.ID);
+        }
         foreach (var tag in _localTags)
         {
             await TestRegistries.UntagAsync(tag);

@@ -1,5 +1,4 @@
 using ConOps.Console.Apps;
-using ConOps.Console.Compose;
 using ConOps.Console.Git;
 using ConOps.Console.Sync;
 using ConOps.Contract;

@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace ConOps.Console.History.Migrations
 {
     [DbContext(typeof(ConOpsDb))]
-    [Migration("20261126053725_Sources")]
+    [Migration("20261126055913_Sources")]
     partial class Sources
     {
         /// <inheritdoc />
@@ -64,6 +64,50 @@ namespace ConOps.Console.History.Migrations
                     b.ToTable("Apps");
                 });
 
+            modelBuilder.Entity("ConOps.Console.History.HostCredentialRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AgentId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Host")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LastUsedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Origin")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RevokedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RevokedReason")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Hash")
+                        .IsUnique();
+
+                    b.HasIndex("Host");
+
+                    b.ToTable("HostCredentials");
+                });
+
             modelBuilder.Entity("ConOps.Console.History.HostRecord", b =>
                 {
                     b.Property<string>("Name")
@@ -86,6 +130,31 @@ namespace ConOps.Console.History.Migrations
                     b.HasKey("Name");
 
                     b.ToTable("Hosts");
+                });
+
+            modelBuilder.Entity("ConOps.Console.History.JoinTokenRecord", b =>
+                {
+                    b.Property<string>("Hash")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Host")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("UsedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Hash");
+
+                    b.HasIndex("Host");
+
+                    b.ToTable("JoinTokens");
                 });
 
             modelBuilder.Entity("ConOps.Console.History.ReleaseRecord", b =>
