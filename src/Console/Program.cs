@@ -1,4 +1,5 @@
 using ConOps.Console.Api;
+using ConOps.Console.Apps;
 using ConOps.Console.Auth;
 using ConOps.Console.Components;
 using ConOps.Console.Compose;
@@ -6,7 +7,10 @@ using ConOps.Console.Fleet;
 using ConOps.Console.History;
 using ConOps.Console.Hosting;
 using ConOps.Console.Logs;
+using ConOps.Console.Notifications;
+using ConOps.Console.Observability;
 using ConOps.Console.Sync;
+using ConOps.Console.Webhooks;
 
 if (ConfigCommand.IsInvocation(args)) { return await ConfigCommand.RunAsync(args); }
 
@@ -19,6 +23,8 @@ builder.Services.AddLocalAgent(builder.Configuration);
 builder.Services.AddConsoleAuth();
 builder.Services.AddConOpsApi();
 builder.Services.AddConsoleUi();
+builder.Services.AddObservability();
+builder.Services.AddNotifications();
 
 var app = builder.Build();
 await app.Services.MigrateHistoryAsync();
@@ -28,6 +34,11 @@ app.MapConsoleUi();
 app.MapConOpsApi();
 app.MapFleetEndpoints();
 app.MapLogEndpoints();
+app.MapApps();
+app.MapSyncApi();
+app.MapWebhooks();
+app.MapObservability();
+app.MapNotifications();
 app.MapFleet(new Uri(app.Configuration["ConOps:Console:AgentUrl"] ?? new ConOps.Console.ConsoleOptions().AgentUrl).Port);
 await app.RunAsync();
 return 0;

@@ -123,6 +123,7 @@ public sealed partial class ConsoleConnection(
         await call.ResponseHeadersAsync;
         established();
         LogConnected(options.Value.ConsoleUrl, credential.HostName);
+        Observability.AgentMetrics.ConsoleConnected(true);
 
         var sending = SendAsync(call.RequestStream, session.Token);
         try
@@ -159,6 +160,7 @@ public sealed partial class ConsoleConnection(
         }
         finally
         {
+            Observability.AgentMetrics.ConsoleConnected(false);
             await session.CancelAsync();
             logs.CancelAll();
             try

@@ -17,9 +17,6 @@ public sealed record HostView(
     public string Enrollment { get; init; } = EnrollmentState.Unenrolled;
 }
 
-/// <summary>An app's published desired state: target hosts and config hash per service.</summary>
-public sealed record DesiredApp(IReadOnlyList<string> Hosts, IReadOnlyDictionary<string, string> ServiceHashes);
-
 /// <summary>The latest status of one service on one host.</summary>
 public sealed record ServiceView(string Host, string App, string Service, ServiceStatus Status, DateTimeOffset UpdatedAt);
 
@@ -32,7 +29,7 @@ public sealed class FleetState(TimeProvider time)
     private readonly ConcurrentDictionary<string, HostView> _hosts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Host, string App, string Service), ServiceView> _services = new();
     private readonly ConcurrentDictionary<string, string> _appErrors = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, DesiredApp> _desired = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Host, string App), IReadOnlyDictionary<string, string>> _desired = new();
     private readonly Lock _subscribersGate = new();
     private ImmutableSubscribers _subscribers = new([]);
 
@@ -44,13 +41,24 @@ public sealed class FleetState(TimeProvider time)
     /// <summary>Apps whose source currently fails to fetch or render, with the reason.</summary>
     public IReadOnlyDictionary<string, string> AppErrors => new Dictionary<string, string>(_appErrors, StringComparer.Ordinal);
 
-    /// <summary>What the console last published per app: the hosts and each service's config hash.</summary>
-    public IReadOnlyDictionary<string, DesiredApp> Desired => new Dictionary<string, DesiredApp>(_desired, StringComparer.Ordinal);
+    /// <summary>What the console last published, per host and app: each service's config hash.</summary>
+    public IReadOnlyDictionary<(string Host, string App), IReadOnlyDictionary<string, string>> Desired =>
+        new Dictionary<(string Host, string App), IReadOnlyDictionary<string, string>>(_desired);
 
-    /// <summary>Records an app's published desired state, so the fleet view can tell "not applied yet" from "synced".</summary>
-    public void SetDesired(string app, IReadOnlyList<string> hosts, IReadOnlyDictionary<string, string> serviceHashes)
+    /// <summary>Records a host's published desired state, so the fleet view can tell "not applied yet" from "synced".</summary>
+    public void SetDesired(string host, IEnumerable<AppDesiredState> apps)
     {
-        _desired[app] = new DesiredApp(hosts, serviceHashes);
+        var current = apps.ToDictionary(
+            a => (host, a.App),
+            a => (IReadOnlyDictionary<string, string>)a.Services.ToDictionary(s => s.Spec.Name, s => s.ConfigHash, StringComparer.Ordinal));
+        foreach (var stale in _desired.Keys.Where(k => k.Host == host && !current.ContainsKey(k)))
+        {
+            _desired.TryRemove(stale, out _);
+        }
+        foreach (var (key, hashes) in current)
+        {
+            _desired[key] = hashes;
+        }
         Notify();
     }
 

@@ -23,6 +23,14 @@ public sealed class ConOpsDb(DbContextOptions<ConOpsDb> options) : DbContext(opt
 
     public DbSet<JoinTokenRecord> JoinTokens => Set<JoinTokenRecord>();
 
+    public DbSet<Sync.AppHostStateRecord> AppHostStates => Set<Sync.AppHostStateRecord>();
+
+    public DbSet<Notifications.NotificationTargetRecord> NotificationTargets => Set<Notifications.NotificationTargetRecord>();
+
+    public DbSet<Notifications.NotificationRuleRecord> NotificationRules => Set<Notifications.NotificationRuleRecord>();
+
+    public DbSet<Notifications.IncidentRecord> Incidents => Set<Notifications.IncidentRecord>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // SQLite cannot order by DateTimeOffset text; store UTC ticks instead.
@@ -36,7 +44,12 @@ public sealed class ConOpsDb(DbContextOptions<ConOpsDb> options) : DbContext(opt
             app.HasKey(a => a.Name);
             app.Property(a => a.Hosts);
         });
-        modelBuilder.Entity<HostRecord>().HasKey(h => h.Name);
+        modelBuilder.Entity<HostRecord>(host =>
+        {
+            host.HasKey(h => h.Name);
+            host.Property(h => h.Labels).HasConversion(Sync.JsonColumn.Converter<Dictionary<string, string>>(), Sync.JsonColumn.Comparer<Dictionary<string, string>>());
+        });
+        modelBuilder.Entity<Sync.AppHostStateRecord>().HasKey(s => new { s.App, s.Host });
         modelBuilder.Entity<ReleaseRecord>(release =>
         {
             release.HasIndex(r => new { r.App, r.Host, r.Generation });
@@ -54,6 +67,7 @@ public sealed class ConOpsDb(DbContextOptions<ConOpsDb> options) : DbContext(opt
             token.HasKey(t => t.Hash);
             token.HasIndex(t => t.Host);
         });
+        Notifications.NotificationModel.Configure(modelBuilder);
     }
 }
 
@@ -81,6 +95,12 @@ public sealed class AppRecord
 
     /// <summary>Commit the last good state came from.</summary>
     public string? LastGoodCommit { get; set; }
+
+    /// <summary>The full app definition as JSON, without its secrets (see <see cref="ProtectedSecrets"/>).</summary>
+    public string? Definition { get; set; }
+
+    /// <summary>Git and registry secrets, encrypted with ASP.NET Core Data Protection (keys in the data directory).</summary>
+    public string? ProtectedSecrets { get; set; }
 }
 
 /// <summary>A host, remembered across restarts so desired-state generations only ever grow.</summary>
@@ -92,6 +112,12 @@ public sealed class HostRecord
 
     /// <summary>The desired state last assembled for the host (protobuf bytes), to detect real changes.</summary>
     public byte[]? DesiredState { get; set; }
+
+    /// <summary>Labels apps select hosts by (hostSelector), e.g. role=web.</summary>
+    public Dictionary<string, string> Labels { get; set; } = [];
+
+    /// <summary>"fleet-file" when declared in the fleet file, "api" when labelled through the API, "" when only seen.</summary>
+    public string Source { get; set; } = "";
 }
 
 /// <summary>One deployment of one app to one host.</summary>
@@ -112,7 +138,7 @@ public sealed class ReleaseRecord
 
     public string CommitAuthor { get; set; } = "";
 
-    /// <summary>poll, manual, deploy, self-heal, sync.</summary>
+    /// <summary>poll, webhook, manual, rollback, self-heal, sync.</summary>
     public string Trigger { get; set; } = "";
 
     /// <summary>pending, succeeded, failed, no-change.</summary>
@@ -123,6 +149,12 @@ public sealed class ReleaseRecord
     public DateTimeOffset? FinishedAt { get; set; }
 
     public List<ServiceOutcomeRecord> Services { get; set; } = [];
+
+    /// <summary>The normalized desired state deployed (JSON of AppDesiredState, pinned digests included, no credentials): what a rollback redeploys.</summary>
+    public string? Model { get; set; }
+
+    /// <summary>Who asked for it (API/UI user), empty for automatic releases.</summary>
+    public string User { get; set; } = "";
 }
 
 /// <summary>What happened to one service in a release.</summary>
@@ -136,6 +168,12 @@ public sealed class ServiceOutcomeRecord
     public string Action { get; set; } = "";
 
     public string? Error { get; set; }
+
+    /// <summary>Image reference as written in the compose file.</summary>
+    public string Image { get; set; } = "";
+
+    /// <summary>The digest the image was pinned to, when known.</summary>
+    public string ImageDigest { get; set; } = "";
 }
 
 /// <summary>A host's agent credential (fleet enrollment). Only the SHA-256 hash of the secret is kept.</summary>

@@ -138,6 +138,9 @@ namespace ConOps.Console.History.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Definition")
+                        .HasColumnType("TEXT");
+
                     b.PrimitiveCollection<string>("Hosts")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -150,6 +153,9 @@ namespace ConOps.Console.History.Migrations
 
                     b.Property<string>("Path")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProtectedSecrets")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("RepoUrl")
@@ -220,6 +226,14 @@ namespace ConOps.Console.History.Migrations
                     b.Property<long>("Generation")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Labels")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Name");
 
                     b.ToTable("Hosts");
@@ -281,6 +295,9 @@ namespace ConOps.Console.History.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Model")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Outcome")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -293,6 +310,10 @@ namespace ConOps.Console.History.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("User")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
@@ -300,6 +321,162 @@ namespace ConOps.Console.History.Migrations
                     b.HasIndex("App", "Host", "Generation");
 
                     b.ToTable("Releases");
+                });
+
+            modelBuilder.Entity("ConOps.Console.Sync.AppHostStateRecord", b =>
+                {
+                    b.Property<string>("App")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Host")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Deployed")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("DeployedCommit")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PausedAtCommit")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PausedReason")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Pending")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("PendingAuthor")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingCommit")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingMessage")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingPlan")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("PendingSince")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PendingTrigger")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("App", "Host");
+
+                    b.ToTable("AppHostStates");
+                });
+
+            modelBuilder.Entity("ConOps.Console.Notifications.IncidentRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("App")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Event")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Host")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("OpenedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ResolvedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Service")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Summary")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Key");
+
+                    b.HasIndex("ResolvedAt");
+
+                    b.ToTable("Incidents");
+                });
+
+            modelBuilder.Entity("ConOps.Console.Notifications.NotificationRuleRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("App")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.PrimitiveCollection<string>("Events")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("TargetId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TargetId");
+
+                    b.ToTable("NotificationRules");
+                });
+
+            modelBuilder.Entity("ConOps.Console.Notifications.NotificationTargetRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DisplayUrl")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("EncryptedToken")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EncryptedUrl")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("NotificationTargets");
                 });
 
             modelBuilder.Entity("ConOps.Console.History.ReleaseRecord", b =>
@@ -318,6 +495,12 @@ namespace ConOps.Console.History.Migrations
                                 .IsRequired();
 
                             b1.Property<string>("Error");
+
+                            b1.Property<string>("Image")
+                                .IsRequired();
+
+                            b1.Property<string>("ImageDigest")
+                                .IsRequired();
 
                             b1.Property<string>("Service")
                                 .IsRequired();

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using ConOps.IntegrationTests.Support;
+
+namespace ConOps.IntegrationTests.Deploy;
+
+/// <summary>
+/// What the deploy tests need, made once per run: the published agent (Native AOT) and console
+/// (self-contained), the local Debian base image, and both container images built FROM it. Each step is
+/// skipped when its output is already up to date, so a second run costs seconds.
+/// </summary>
+public sealed class DeployArtifacts : IAsyncLifetime
+{
+    public const string BaseImage = "conops-local/debian:bookworm";
+    public const string ConsoleImage = "conops-it/console:test";
+    public const string AgentImage = "conops-it/agent:test";
+
+    public static string Root => TestEnvironment.RepoRoot;
+
+    public static string AgentBinary => Path.Combine(Root, "artifacts", "publish", "agent", "conops-agent");
+
+    public static string ConsoleBinary => Path.Combine(Root, "artifacts", "publish", "console", "conops-console");
+
+    public async Task InitializeAsync()
+    {
+        if (!UpToDate(AgentBinary))
+        {
+            await RunAsync(Path.Combine(Root, "deploy", "publish.sh"), TimeSpan.FromMinutes(8), "agent");
+        }
+        if (!UpToDate(ConsoleBinary))
+        {
+            await RunAsync(Path.Combine(Root, "deploy", "publish.sh"), TimeSpan.FromMinutes(8), "console");
+        }
+        await RunAsync(Path.Combine(Root, "deploy", "base-image.sh"), TimeSpan.FromMinutes(8), BaseImage);
+        await BuildImageAsync("console.Dockerfile", ConsoleImage);
+        await BuildImageAsync("agent.Dockerfile", AgentImage);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private static Task<string> BuildImageAsync(string dockerfile, string tag) =>
+        RunAsync("docker", TimeSpan.FromMinutes(3), "build", "-q", "-f", Path.Combine("deploy", dockerfile), "--target", "prebuilt",
+            "--build-arg", $"BASE_IMAGE={BaseImage}", "-t", tag, ".");
+
+    /// <summary>True when the published file is newer than every source file it is built from.</summary>
+    private static bool UpToDate(string published)
+    {
+        if (!File.Exists(published))
+        {
+            return false;
+        }
+        var builtAt = File.GetLastWriteTimeUtc(published);
+        var sources = Directory.EnumerateFiles(Path.Combine(Root, "src"), "*", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                     && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Append(Path.Combine(Root, "Directory.Packages.props"))
+            .Append(Path.Combine(Root, "Directory.Build.props"));
+        return sources.All(s => File.GetLastWriteTimeUtc(s) <= builtAt);
+    }
+
+    /// <summary>Runs a command in the repository root; fails with its output when it fails.</summary>
+    public static async Task<string> RunAsync(string file, TimeSpan timeout, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { WorkingDirectory = Root, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within {timeout}");
+        }
+        return process.ExitCode == 0
+            ? await output
+            : throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed with exit code {process.ExitCode}:\n{await output}\n{await error}");
+    }
+}
+
+/// <summary>The deploy tests share the published artifacts and images, and run alone: they build images and drive the real engine.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class DeployCollection : ICollectionFixture<DeployArtifacts>
+{
+    public const string Name = "deploy";
+}
