@@ -83,13 +83,4 @@ public sealed class RoleAuthorizationHandler : IAuthorizationHandler
             || (path.StartsWithSegments("/api/apps") && segments.Length <= 3);
         return settings ? Roles.Admin : Roles.Operator;
     }
-        if (path.StartsWithSegments("/api/logs"))
-        {
-            return Roles.Operator;
-        }
-        var reads = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method);
-        return reads ? Roles.Viewer
-            : path.StartsWithSegments("/api/hosts") ? Roles.Admin
-            : Roles.Operator;
-    }
 }
