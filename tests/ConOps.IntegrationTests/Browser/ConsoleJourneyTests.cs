@@ -271,7 +271,7 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
               example.team: ui
           ticker:
             image: conops-test/web:1
-            command: ["sh", "-c", "i=0; while true; do i=$$((i+1)); printf '\033[32mtick\033[0m %s\n' $$i; sleep 0.2; done"]
+            command: ["sh", "-c", "i=0; while true; do i=$$((i+1)); printf '\\033[32mtick\\033[0m %s\\n' $$i; sleep 0.2; done"]
         """;
 
     public async Task DisposeAsync()
