@@ -2,8 +2,8 @@ using Bunit;
 using ConOps.Console.Components.Pages;
 using ConOps.Console.Fleet;
 using ConOps.Contract;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 using MudBlazor.Services;
 
 namespace ConOps.Tests.Components;
