@@ -28,6 +28,8 @@ export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
 D1_SOCK=/var/run/docker.sock
 D1_HOST="unix://$D1_SOCK"
 D1_DIR="$STATE/docker1"
+# Every app gets its own compose network; the stock pools hold about 30, a test run needs more.
+D1_POOL="base=10.212.0.0/16,size=24"
 
 D2_DIR="$STATE/docker2"
 # Short exec root (unix socket paths are limited to ~107 bytes), unique per checkout.
@@ -205,7 +207,8 @@ ensure_docker1() {
   if ! pid_matches "$pid" dockerd; then
     log "starting dockerd (engine 1, log $D1_DIR/dockerd.log)"
     start_bg "$D1_DIR/dockerd.pid" "$D1_DIR/dockerd.log" \
-      dockerd --host "$D1_HOST" --pidfile "$D1_DIR/dockerd.pid.self"
+      dockerd --host "$D1_HOST" --pidfile "$D1_DIR/dockerd.pid.self" \
+        --default-address-pool "$D1_POOL"
   fi
   wait_until 60 "docker engine 1 on $D1_SOCK" "$D1_DIR/dockerd.log" \
     bash -c "pid_ok() { kill -0 \$(cat '$D1_DIR/dockerd.pid') 2>/dev/null; }; pid_ok || exit 0; docker -H '$D1_HOST' version --format '{{.Server.Version}}'"

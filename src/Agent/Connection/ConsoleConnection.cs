@@ -26,6 +26,7 @@ public sealed partial class ConsoleConnection(
     LogStreams logs,
     IDockerClient docker,
     TimeProvider time,
+    IHostApplicationLifetime lifetime,
     ILogger<ConsoleConnection> log) : BackgroundService
 {
     /// <summary>First reconnect delay ceiling; it doubles per failed attempt up to the configured cap.</summary>
@@ -35,6 +36,12 @@ public sealed partial class ConsoleConnection(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // In all-in-one mode the console's agent port opens only once the host has started.
+        var started = new TaskCompletionSource();
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        {
+            await started.Task.WaitAsync(stoppingToken);
+        }
         var attempt = 0;
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -31,6 +31,9 @@ public sealed record ServiceVerdict(
 
     /// <summary>True when the container exited as a one-shot dependency is meant to: not drift.</summary>
     public bool Completed { get; init; }
+
+    /// <summary>The name the kept container must get (an interrupted replace left it under its temporary name).</summary>
+    public string? Rename { get; init; }
 }
 
 /// <summary>A container the plan removes, and why.</summary>
@@ -52,7 +55,7 @@ public sealed record ReconcilePlan(
     IReadOnlyList<ObservedContainer> Orphans,
     IReadOnlyList<string> Problems)
 {
-    public bool HasChanges => ToRemove.Count > 0 || Services.Any(s => s.Action != ServiceAction.None);
+    public bool HasChanges => ToRemove.Count > 0 || Services.Any(s => s.Action != ServiceAction.None || s.Rename is not null);
 
     public IEnumerable<ServiceVerdict> ToCreate => Services.Where(s => s.Action == ServiceAction.Create);
 
@@ -88,7 +91,13 @@ public sealed record ReconcilePlan(
             {
                 remove.Add(new PlannedRemoval(extra, "duplicate container for the service (left over from an interrupted apply)"));
             }
-            verdicts.Add(Judge(desired, keep, force, oneShots.Contains(desired.Spec.Name)));
+            var canonical = ManagedLabels.ContainerName(app.App, desired.Spec);
+            var verdict = Judge(desired, keep, force, oneShots.Contains(desired.Spec.Name));
+            if (verdict.Action is ServiceAction.None or ServiceAction.Start && keep is not null && keep.Name != canonical)
+            {
+                verdict = verdict with { DriftedFields = [.. verdict.DriftedFields, "container name"], Rename = canonical };
+            }
+            verdicts.Add(verdict);
         }
 
         var desiredNames = app.Services.Select(s => s.Spec.Name).ToHashSet(StringComparer.Ordinal);

@@ -52,9 +52,10 @@ public sealed partial class Reconciler
             var canonical = ManagedLabels.ContainerName(app.App, verdict.Desired.Spec);
             if (verdict.Action == ServiceAction.None)
             {
-                if (verdict.Current is { } keeper && keeper.Name != canonical)
+                if (verdict.Rename is not null)
                 {
-                    await RenameAsync(keeper.Id, canonical, ct);
+                    await RenameAsync(verdict.Current!.Id, verdict.Rename, ct);
+                    outcomes.Add(new ServiceApplyOutcome { Service = verdict.Name, ConfigHash = verdict.Desired.ConfigHash, Action = ApplyAction.Unchanged, Reason = $"renamed to {verdict.Rename}" });
                 }
                 continue;
             }
@@ -103,9 +104,9 @@ public sealed partial class Reconciler
                         break;
                     case ServiceAction.Start:
                         await StartAsync(verdict.Current!, ct);
-                        if (verdict.Current!.Name != canonical)
+                        if (verdict.Rename is not null)
                         {
-                            await RenameAsync(verdict.Current.Id, canonical, ct);
+                            await RenameAsync(verdict.Current!.Id, verdict.Rename, ct);
                         }
                         break;
                     case ServiceAction.Recreate:

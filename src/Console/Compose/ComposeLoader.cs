@@ -9,14 +9,25 @@ namespace ConOps.Console.Compose;
 /// (bounded), interpolate, include, merge in order, extend, select profiles, normalize, validate. Unknown keys
 /// are errors, never silently dropped: a field ConOps does not apply must not look applied.
 /// </summary>
-public static class ComposeLoader
+public static partial class ComposeLoader
 {
     public const int MaxFileBytes = YamlFile.MaxFileBytes;
 
     /// <summary>The file names tried, in order, when no file is named.</summary>
     public static readonly IReadOnlyList<string> DefaultFiles = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
 
-    public static ComposeProject Load(ComposeLoadRequest request) => new Loading(request).Run();
+    public static ComposeProject Load(ComposeLoadRequest request)
+    {
+        try
+        {
+            return new Loading(request).Run();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Unreadable files are bad input too: the user sees why, the last good state keeps running.
+            throw new ComposeException($"cannot read the app's files: {ex.Message}");
+        }
+    }
 
     /// <summary>The files <see cref="Load"/> reads when <see cref="ComposeLoadRequest.Files"/> is empty: the first default file and its override.</summary>
     public static IReadOnlyList<string> Discover(string projectDirectory, ICollection<string>? warnings = null)
@@ -39,7 +50,7 @@ public static class ComposeLoader
         return overrideFile is null ? [file] : [file, overrideFile];
     }
 
-    private sealed class Loading
+    private sealed partial class Loading
     {
         private const int MaxIncludeDepth = 8;
         private const int MaxExtendsDepth = 16;
@@ -183,337 +194,8 @@ public static class ComposeLoader
             return combined;
         }
 
-        private MappingNode LoadInclude(Node item, List<string> chain)
-        {
-            List<ScalarNode> paths;
-            Node? projectDirectory = null, envFile = null;
-            if (item is MappingNode map)
-            {
-                paths = StringListNodes(map["path"] ?? throw map.Error("an 'include' entry needs 'path'"), "include.path", "include");
-                projectDirectory = map["project_directory"];
-                envFile = map["env_file"];
-                foreach (var (key, _) in map.Entries)
-                {
-                    if (key.Value is not ("path" or "project_directory" or "env_file"))
-                    {
-                        throw Unknown(key, "include", ["path", "project_directory", "env_file"], []);
-                    }
-                }
-            }
-            else
-            {
-                paths = StringListNodes(item, "include", "include");
-            }
-            var fullPaths = paths.Select(p => _files.Resolve(p.Value!, p, "included file")).ToList();
-            var baseDirectory = projectDirectory is null
-                ? Path.GetDirectoryName(fullPaths[0])!
-                : _files.Resolve(Text(projectDirectory, "project_directory", "include"), projectDirectory, "include project_directory");
-
-            // The including project's variables win over the included project's own env file.
-            var own = new Dictionary<string, string>(StringComparer.Ordinal);
-            var envFiles = envFile is null
-                ? File.Exists(Path.Combine(baseDirectory, ".env")) ? [Path.Combine(baseDirectory, ".env")] : []
-                : StringListNodes(envFile, "env_file", "include").Select(e => _files.Resolve(e.Value!, e, "include env_file")).ToList();
-            foreach (var path in envFiles)
-            {
-                foreach (var (key, value) in ReadEnvFile(path, baseDirectory, name => _lookup(name) ?? own.GetValueOrDefault(name)))
-                {
-                    own[key] = value;
-                }
-            }
-            var interpolation = new Interpolation(name => _lookup(name) ?? own.GetValueOrDefault(name), _warnings);
-            MappingNode? included = null;
-            foreach (var full in fullPaths)
-            {
-                var file = LoadComposeFile(full, baseDirectory, interpolation, chain);
-                included = included is null ? file : ComposeMerge.Files(included, file);
-            }
-            return included!;
-        }
-
-        /// <summary>Included resources are added, never merged: the same name in two places is an error.</summary>
-        private static MappingNode AddIncluded(MappingNode model, MappingNode included, Node where)
-        {
-            var entries = model.Entries.ToList();
-            foreach (var section in new[] { "services", "networks", "volumes", "configs", "secrets" })
-            {
-                if (included[section] is not MappingNode add || add.Entries.Count == 0)
-                {
-                    continue;
-                }
-                var index = entries.FindIndex(e => e.Key.Value == section);
-                var existing = index < 0 ? MappingNode.Empty(model) : Map(entries[index].Value, section, "the compose file");
-                foreach (var (name, _) in add.Entries)
-                {
-                    if (existing.KeyNode(name.Value!) is { } clash)
-                    {
-                        throw where.Error($"{section[..^1]} '{name.Value}' is defined both in {clash.Place} and in the included {name.Place}; an include cannot redefine it (use an override file or extends)");
-                    }
-                }
-                var merged = existing.With([.. existing.Entries, .. add.Entries]);
-                if (index < 0)
-                {
-                    entries.Add(new(ScalarNode.Synthetic(model, section), merged));
-                }
-                else
-                {
-                    entries[index] = new(entries[index].Key, merged);
-                }
-            }
-            return model.With(entries);
-        }
-
-        private MappingNode ResolveExtends(string name, MappingNode services, string fileKey, List<string> chain)
-        {
-            var key = fileKey + "#" + name;
-            if (_resolved.TryGetValue(key, out var done))
-            {
-                return done;
-            }
-            var service = services[name] switch
-            {
-                MappingNode map => map,
-                ScalarNode { IsNull: true } empty => MappingNode.Empty(empty),
-                var other => throw other!.Error($"service '{name}' must be a mapping, not {other.Kind}"),
-            };
-            if (service["extends"] is not { } extends || extends is ScalarNode { IsNull: true })
-            {
-                return _resolved[key] = service;
-            }
-            var what = $"service '{name}'";
-            if (chain.Contains(key) || chain.Count >= MaxExtendsDepth)
-            {
-                throw extends.Error(chain.Contains(key)
-                    ? $"'extends' forms a cycle: {string.Join(" -> ", chain.Append(key).Select(k => k.TrimStart('#')))}"
-                    : $"{what}: 'extends' is nested more than {MaxExtendsDepth} levels deep");
-            }
-            string target;
-            Node? fileNode = null;
-            if (extends is MappingNode map2)
-            {
-                target = Text(map2["service"] ?? throw map2.Error($"{what}: 'extends' needs 'service', the service to extend"), "extends.service", what);
-                fileNode = map2["file"];
-                foreach (var (k, _) in map2.Entries)
-                {
-                    if (k.Value is not ("service" or "file"))
-                    {
-                        throw Unknown(k, $"{what}: extends", ["service", "file"], []);
-                    }
-                }
-            }
-            else
-            {
-                target = Text(extends, "extends", what);
-            }
-
-            var targetServices = services;
-            var targetKey = fileKey;
-            if (fileNode is not null)
-            {
-                var full = _files.Resolve(Text(fileNode, "extends.file", what), fileNode, "extends file");
-                if (!_extendsFiles.TryGetValue(full, out var other))
-                {
-                    other = LoadComposeFile(full, Path.GetDirectoryName(full)!, new Interpolation(_lookup, _warnings), []);
-                    _extendsFiles[full] = other;
-                }
-                targetServices = Map(other["services"] ?? MappingNode.Empty(other), "services", _files.Display(full));
-                targetKey = _files.Display(full);
-            }
-            if (!targetServices.Contains(target))
-            {
-                throw extends.Error($"{what} extends service '{target}', which is not defined{(fileNode is null ? "" : $" in {targetKey}")}");
-            }
-            var baseService = ResolveExtends(target, targetServices, targetKey, [.. chain, key]);
-            var merged = ComposeMerge.Service(Without(baseService, "extends"), Without(service, "extends"));
-            return _resolved[key] = merged;
-        }
-
         /// <summary>Stands for a whole file in messages about the file itself (not found, too large).</summary>
         private static ScalarNode FileNode(string display, string baseDirectory) => new(new SourceFile(display, display, baseDirectory), 0, 0, null, display);
-
-        private static MappingNode Without(MappingNode map, string key) => map.With([.. map.Entries.Where(e => e.Key.Value != key)]);
-
-        private void SelectProfiles(ProjectModel project, SortedDictionary<string, MappingNode> services)
-        {
-            var selected = _request.Profiles.ToHashSet(StringComparer.Ordinal);
-            foreach (var (name, service) in services)
-            {
-                var profiles = service["profiles"] is { } node and not ScalarNode { IsNull: true } ? StringList(node, "profiles", $"service '{name}'") : [];
-                if (profiles.Count == 0 || selected.Contains("*") || profiles.Exists(selected.Contains))
-                {
-                    project.ActiveServices.Add(name);
-                }
-                else
-                {
-                    project.InactiveServices[name] = profiles;
-                }
-            }
-        }
-
-        private static void ReadNetworks(ProjectModel project, Node? section)
-        {
-            if (section is null)
-            {
-                return;
-            }
-            foreach (var (key, value) in Map(section, "networks", "the project").Entries)
-            {
-                var name = key.Value!;
-                var what = $"network '{name}'";
-                var network = new NetworkSpec { Name = name };
-                string? engineName = null;
-                foreach (var (k, v) in Map(value, name, what).Entries)
-                {
-                    if (v is ScalarNode { IsNull: true })
-                    {
-                        continue;
-                    }
-                    switch (k.Value)
-                    {
-                        case "name": engineName = Text(v, "name", what); break;
-                        case "driver": network.Driver = Text(v, "driver", what); break;
-                        case "driver_opts": AddMap(network.DriverOpts, v, "driver_opts", what); break;
-                        case "external": engineName ??= External(v, what, n => network.External = n); break;
-                        case "internal": network.Internal = Bool(v, "internal", what); break;
-                        case "attachable": network.Attachable = Bool(v, "attachable", what); break;
-                        case "enable_ipv6": network.EnableIpv6 = Bool(v, "enable_ipv6", what); break;
-                        case "labels": AddMap(network.Labels, v, "labels", what); break;
-                        case "ipam": ReadIpam(network, Map(v, "ipam", what), what); break;
-                        case var x when x!.StartsWith("x-", StringComparison.Ordinal): break;
-                        default: throw Unknown(k, what, ["name", "driver", "driver_opts", "external", "internal", "attachable", "enable_ipv6", "labels", "ipam"], ["enable_ipv4"]);
-                    }
-                }
-                network.EngineName = engineName ?? (network.External ? name : $"{project.Name}_{name}");
-                project.Networks[name] = network;
-            }
-        }
-
-        private static void ReadIpam(NetworkSpec network, MappingNode ipam, string what)
-        {
-            foreach (var (k, v) in ipam.Entries)
-            {
-                switch (k.Value)
-                {
-                    case "driver" when Text(v, "ipam.driver", what) == "default": break;
-                    case "driver": throw v.Error($"{what}: only the default IPAM driver is supported");
-                    case "config":
-                        foreach (var entry in Seq(v, "ipam.config", what).Items)
-                        {
-                            foreach (var (ck, cv) in Map(entry, "ipam.config", what).Entries)
-                            {
-                                if (ck.Value != "subnet")
-                                {
-                                    throw Unknown(ck, $"{what}: ipam.config", ["subnet"], ["ip_range", "gateway", "aux_addresses"]);
-                                }
-                                network.Subnets.Add(Text(cv, "subnet", what));
-                            }
-                        }
-                        break;
-                    default: throw Unknown(k, $"{what}: ipam", ["driver", "config"], ["options"]);
-                }
-            }
-        }
-
-        private static void ReadVolumes(ProjectModel project, Node? section)
-        {
-            if (section is null)
-            {
-                return;
-            }
-            foreach (var (key, value) in Map(section, "volumes", "the project").Entries)
-            {
-                var name = key.Value!;
-                var what = $"volume '{name}'";
-                var volume = new VolumeSpec { Name = name };
-                string? engineName = null;
-                foreach (var (k, v) in Map(value, name, what).Entries)
-                {
-                    if (v is ScalarNode { IsNull: true })
-                    {
-                        continue;
-                    }
-                    switch (k.Value)
-                    {
-                        case "name": engineName = Text(v, "name", what); break;
-                        case "driver": volume.Driver = Text(v, "driver", what); break;
-                        case "driver_opts": AddMap(volume.DriverOpts, v, "driver_opts", what); break;
-                        case "external": engineName ??= External(v, what, n => volume.External = n); break;
-                        case "labels": AddMap(volume.Labels, v, "labels", what); break;
-                        case var x when x!.StartsWith("x-", StringComparison.Ordinal): break;
-                        default: throw Unknown(k, what, ["name", "driver", "driver_opts", "external", "labels"], []);
-                    }
-                }
-                volume.EngineName = engineName ?? (volume.External ? name : $"{project.Name}_{name}");
-                project.Volumes[name] = volume;
-            }
-        }
-
-        /// <summary><c>external: true</c>, or the legacy <c>external: {name: x}</c> that also names the resource.</summary>
-        private static string? External(Node value, string what, Action<bool> set)
-        {
-            if (value is MappingNode map)
-            {
-                set(true);
-                return map["name"] is { } n ? Text(n, "external.name", what) : null;
-            }
-            set(Bool(value, "external", what));
-            return null;
-        }
-
-        private void ReadFileDefinitions(Dictionary<string, FileDefinition> definitions, Node? section, string kind)
-        {
-            if (section is null)
-            {
-                return;
-            }
-            foreach (var (key, value) in Map(section, kind + "s", "the project").Entries)
-            {
-                var name = key.Value!;
-                var what = $"{kind} '{name}'";
-                var map = Map(value, name, what);
-                FileDefinition? definition = null;
-                foreach (var (k, v) in map.Entries)
-                {
-                    FileDefinition? source = k.Value switch
-                    {
-                        "file" => FromFile(name, v, what),
-                        "content" => new FileDefinition(name, false, Encoding.UTF8.GetBytes(Text(v, "content", what)), $"{kind}s.{name} (inline content)", v),
-                        "environment" => FromVariable(name, kind, v, what),
-                        "external" => Bool(v, "external", what) ? new FileDefinition(name, true, null, $"{kind}s.{name} (external)", v) : null,
-                        "name" => null,
-                        var x when x!.StartsWith("x-", StringComparison.Ordinal) => null,
-                        _ => throw Unknown(k, what, ["file", "content", "environment", "external", "name"], ["driver", "driver_opts", "labels", "template_driver"]),
-                    };
-                    if (source is not null && definition is not null)
-                    {
-                        throw k.Error($"{what} takes its content from more than one of 'file', 'content', 'environment' and 'external'; keep one");
-                    }
-                    definition ??= source;
-                }
-                definitions[name] = definition ?? throw map.Error($"{what} needs one of 'file', 'content', 'environment' or 'external: true'");
-            }
-        }
-
-        private FileDefinition FromFile(string name, Node value, string what)
-        {
-            var full = _files.Resolve(Text(value, "file", what), value, $"file of {what}");
-            return new FileDefinition(name, false, _files.Read(full, value, $"file of {what}"), _files.Display(full), value);
-        }
-
-        private FileDefinition FromVariable(string name, string kind, Node value, string what)
-        {
-            var variable = Text(value, "environment", what);
-            var content = _lookup(variable) ?? throw value.Error($"{what} takes its content from the variable {variable}, which is not set");
-            return new FileDefinition(name, false, Encoding.UTF8.GetBytes(content), $"{kind}s.{name} (variable {variable})", value);
-        }
-
-        private static void AddMap(Google.Protobuf.Collections.MapField<string, string> target, Node value, string field, string what)
-        {
-            foreach (var (key, text) in KeyValues(value, field, what, _ => "").OrderBy(e => e.Key, StringComparer.Ordinal))
-            {
-                target[key] = text!;
-            }
-        }
 
         private static void Validate(ProjectModel project, List<(MappingNode Node, ServiceSpec Spec)> services)
         {

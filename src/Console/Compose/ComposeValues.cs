@@ -33,7 +33,7 @@ internal static class ComposeValues
             {
                 i++;
             }
-            if (!decimal.TryParse(s[start..unitStart], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount))
+            if (!decimal.TryParse(s[start..unitStart], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount) || amount > 1_000_000_000_000m)
             {
                 throw where.Error($"'{text}' is not a duration; write for example '30s', '1m30s' or '500ms'");
             }

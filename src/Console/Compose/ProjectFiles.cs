@@ -44,7 +44,15 @@ internal sealed class ProjectFiles(string rootDirectory)
             throw where.Error($"the {what} '{path}' points outside the repository folder of this app; only files inside it can be used");
         }
         // A symbolic link inside the repository must not lead out of it either.
-        var target = ResolveLinks(full);
+        string? target;
+        try
+        {
+            target = ResolveLinks(full);
+        }
+        catch (IOException ex)
+        {
+            throw where.Error($"the {what} '{path}' cannot be followed: {ex.Message}");
+        }
         if (target is not null && !IsInside(target))
         {
             throw where.Error($"the {what} '{path}' is a symbolic link to a place outside the repository folder of this app");

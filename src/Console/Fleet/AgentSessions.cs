@@ -13,8 +13,10 @@ public sealed class AgentSession(string host) : IDisposable
 
     // Desired state is a full replacement and sync requests are idempotent, so dropping the oldest under
     // pressure loses nothing that matters.
+    public const int OutboundCapacity = 64;
+
     public Channel<ConsoleMessage> Outbound { get; } = Channel.CreateBounded<ConsoleMessage>(
-        new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        new BoundedChannelOptions(OutboundCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
 
     public CancellationToken Closed => _closed.Token;
 
@@ -47,8 +49,12 @@ public sealed class AgentSessions
     public bool Send(string host, ConsoleMessage message) =>
         _sessions.TryGetValue(host, out var session) && session.Outbound.Writer.TryWrite(message);
 
-    /// <summary>Sends to one specific session (not a newer one of the same host).</summary>
-    public static bool Send(AgentSession session, ConsoleMessage message) => session.Outbound.Writer.TryWrite(message);
+    /// <summary>
+    /// Sends an optional request (logs) to one specific session, but only while its queue is less than half
+    /// full, so such requests can never push a desired state out of the queue.
+    /// </summary>
+    public static bool SendOptional(AgentSession session, ConsoleMessage message) =>
+        session.Outbound.Reader.Count < AgentSession.OutboundCapacity / 2 && session.Outbound.Writer.TryWrite(message);
 
     public bool IsConnected(string host) => _sessions.ContainsKey(host);
 

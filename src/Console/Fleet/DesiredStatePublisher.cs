@@ -34,9 +34,12 @@ public sealed class DesiredStatePublisher(IDbContextFactory<ConOpsDb> dbs, Agent
                 db.Hosts.Add(record);
             }
             var changed = record.DesiredState is null || !record.DesiredState.AsSpan().SequenceEqual(bytes);
-            if (changed)
+            // An agent ahead of this console (its database was restored from an older backup) would ignore
+            // every generation it considers old: jump past it.
+            var behindAgent = agentGeneration > record.Generation;
+            if (changed || behindAgent)
             {
-                record.Generation++;
+                record.Generation = Math.Max(record.Generation, agentGeneration ?? 0) + 1;
                 record.DesiredState = bytes;
                 await db.SaveChangesAsync(ct);
             }

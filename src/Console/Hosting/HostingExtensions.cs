@@ -74,7 +74,7 @@ public static class HostingExtensions
     public static void LogEffectiveSettings(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<ConsoleOptions>>().Value;
-        var agent = app.Services.GetService<IOptions<AgentOptions>>()?.Value;
+        var agent = app.Configuration.GetValue<bool>("ConOps:LocalAgent:Enabled") ? app.Services.GetRequiredService<IOptions<AgentOptions>>().Value : null;
         app.Logger.LogInformation(
             "ConOps console: UI {UiUrl}, agents {AgentUrl} ({AgentTls}), data {DataDirectory}, poll every {PollInterval}, local agent {LocalAgent}",
             options.UiUrl, options.AgentUrl, app.Services.GetRequiredService<AgentListener>().Certificate is { } certificate ? $"TLS, certificate {certificate.Source}, SHA-256 {certificate.Fingerprint}" : "plain http, explicitly allowed",

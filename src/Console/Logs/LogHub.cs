@@ -74,7 +74,7 @@ public sealed partial class LogHub(AgentSessions sessions, IOptions<FleetOptions
                 _shared[key] = upstream;
             }
             var request = new LogRequest { StreamId = upstream.StreamId, App = app, Service = service, Tail = tail, Follow = follow };
-            if (!AgentSessions.Send(session, new ConsoleMessage { LogRequest = request }))
+            if (!AgentSessions.SendOptional(session, new ConsoleMessage { LogRequest = request }))
             {
                 End(upstream, $"The agent of host '{host}' is not accepting requests right now; try again.");
             }
@@ -88,6 +88,11 @@ public sealed partial class LogHub(AgentSessions sessions, IOptions<FleetOptions
     {
         if (!_byStream.TryGetValue(chunk.StreamId, out var upstream) || upstream.Session != session)
         {
+            // Nobody reads this stream (its cancel was lost or came too late): tell the agent again.
+            if (!chunk.End)
+            {
+                AgentSessions.SendOptional(session, new ConsoleMessage { LogCancel = new LogCancel { StreamId = chunk.StreamId } });
+            }
             return;
         }
         if (chunk.Lines.Count > 0 || chunk.DroppedLines > 0)
@@ -124,7 +129,7 @@ public sealed partial class LogHub(AgentSessions sessions, IOptions<FleetOptions
                 if (upstream.Leave(viewer) == 0)
                 {
                     Forget(upstream);
-                    AgentSessions.Send(upstream.Session, new ConsoleMessage { LogCancel = new LogCancel { StreamId = upstream.StreamId } });
+                    AgentSessions.SendOptional(upstream.Session, new ConsoleMessage { LogCancel = new LogCancel { StreamId = upstream.StreamId } });
                     LogUpstreamCancelled(upstream.Key.Host, upstream.Key.App, upstream.Key.Service, upstream.StreamId);
                 }
             }

@@ -97,10 +97,10 @@ public sealed partial class IncidentMonitor(
         var now = time.GetUtcNow();
         var hosts = fleet.Hosts.ToDictionary(h => h.Name, StringComparer.Ordinal);
         var knownHosts = await db.Hosts.AsNoTracking().Select(h => h.Name).ToListAsync(ct);
-        var apps = await db.Apps.AsNoTracking().Select(a => new { a.Name, a.LastGoodState, a.Hosts }).ToListAsync(ct);
-        var selfHealOff = apps
-            .Where(a => a.LastGoodState is not null && AppDesiredState.Parser.ParseFrom(a.LastGoodState).Policy is { SelfHeal: false })
-            .Select(a => a.Name)
+        var deployed = await db.AppHostStates.AsNoTracking().Where(s => s.Deployed != null).Select(s => new { s.App, s.Host, s.Deployed }).ToListAsync(ct);
+        var selfHealOff = deployed
+            .Where(s => AppDesiredState.Parser.ParseFrom(s.Deployed).Policy is { SelfHeal: false })
+            .Select(s => s.App)
             .ToHashSet(StringComparer.Ordinal);
 
         var seen = Conditions(hosts, knownHosts, selfHealOff, now);
@@ -137,7 +137,7 @@ public sealed partial class IncidentMonitor(
         await db.SaveChangesAsync(ct);
 
         var rules = await db.Set<NotificationRuleRecord>().AsNoTracking().Where(r => r.Enabled).ToListAsync(ct);
-        var appHosts = apps.ToDictionary(a => a.Name, a => a.Hosts, StringComparer.Ordinal);
+        var appHosts = deployed.GroupBy(s => s.App, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(s => s.Host).ToList(), StringComparer.Ordinal);
         var messages = changes.Opened.Select(c => (Condition: c, Message: NotificationMessage.Opened(c, now)))
             .Concat(changes.Resolved.Select(r => (r.Condition, Message: NotificationMessage.Resolved(r.Condition, r.OpenedAt, now))));
         foreach (var (condition, message) in messages)

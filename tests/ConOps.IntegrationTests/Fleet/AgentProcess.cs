@@ -60,6 +60,22 @@ public sealed class AgentProcess : IAsyncDisposable
         _process = process;
     }
 
+    /// <summary>Freezes the process (SIGSTOP): its connection stays open but nothing moves, as with a hung host.</summary>
+    public void Freeze() => Signal("-STOP");
+
+    /// <summary>Lets a frozen process run again (SIGCONT).</summary>
+    public void Thaw() => Signal("-CONT");
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", [signal, _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill {signal} failed with exit code {kill.ExitCode}");
+        }
+    }
+
     /// <summary>Stops the agent the hard way, as a crash or power loss would.</summary>
     public void Kill()
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using ConOps.IntegrationTests.Agent;
 using ConOps.IntegrationTests.Support;
 using Xunit.Abstractions;
 
@@ -82,7 +83,7 @@ public sealed class ConsoleRestartTests(ITestOutputHelper output) : IAsyncLifeti
             output.WriteLine("---- agent ----\n" + _agent.Log);
             await _agent.DisposeAsync();
         }
-        await _engine.RemoveAppAsync(_app);
+        await _engine.RemoveAppAsync(_app, volumes: true);
         _engine.Dispose();
         _repo.Dispose();
         try

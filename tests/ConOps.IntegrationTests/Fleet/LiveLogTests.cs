@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using ConOps.IntegrationTests.Agent;
 using ConOps.IntegrationTests.Support;
 using Xunit.Abstractions;
 
@@ -40,6 +41,7 @@ public sealed class LiveLogTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, (await console.Http.PostAsJsonAsync("/api/apps", new { name = _app, repoUrl = _repo.Path, branch = "main", path = ".", hosts = new[] { "local" } })).StatusCode);
         await Eventually.Until(() => console.ServiceAsync(_app, "talker"), s => s is { } row && row.GetProperty("status").GetString() == "synced", TimeSpan.FromSeconds(45), "talker to run");
         using var http = new HttpClient { BaseAddress = console.Http.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.Authorization = console.Http.DefaultRequestHeaders.Authorization;
 
         // When a client follows the whole log as text
         using var follow = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -92,7 +94,7 @@ public sealed class LiveLogTests(ITestOutputHelper output) : IAsyncLifetime
             output.WriteLine(_console.Log);
             await _console.DisposeAsync();
         }
-        await _engine.RemoveAppAsync(_app);
+        await _engine.RemoveAppAsync(_app, volumes: true);
         _engine.Dispose();
         _repo.Dispose();
     }

@@ -1,8 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using ConOps.Agent.Connection;
+using ConOps.Contract;
+using ConOps.IntegrationTests.Agent;
 using ConOps.IntegrationTests.Support;
 using Docker.DotNet.Models;
+using Grpc.Core;
 using Xunit.Abstractions;
 
 namespace ConOps.IntegrationTests.Fleet;
@@ -100,11 +104,14 @@ public sealed class TwoHostFleetTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Empty(await _engine1.ManagedContainersAsync(Only2));
         Assert.Single(await _engine2.ManagedContainersAsync(Only2));
 
-        // When the second host's agent dies
-        agent2.Kill();
+        // When the second host's agent hangs (its connection stays open, nothing arrives any more)
+        agent2.Freeze();
+        var frozenAt = System.Diagnostics.Stopwatch.StartNew();
 
         // Then that host is shown offline within the agent timeout, with its last known services kept
-        var offline = await WaitForHostAsync(Host2, h => !h.GetProperty("connected").GetBoolean(), TimeSpan.FromSeconds(20));
+        var offline = await WaitForHostAsync(Host2, h => !h.GetProperty("connected").GetBoolean(), TimeSpan.FromSeconds(25));
+        output.WriteLine($"hung agent shown offline after {frozenAt.Elapsed.TotalSeconds:0.0} s");
+        Assert.InRange(frozenAt.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(20));
         Assert.Equal(JsonValueKind.String, offline.GetProperty("offlineSince").ValueKind);
         var kept = await console.ServiceAsync(Only2, "worker", Host2);
         Assert.NotNull(kept);
@@ -113,16 +120,29 @@ public sealed class TwoHostFleetTests(ITestOutputHelper output) : IAsyncLifetime
         // And the first host keeps following Git while the second is away
         _repo.Commit("greet twice", ("shared/compose.yaml", Compose("web", "two")));
         await Eventually.Until(() => EnvAsync(_engine1, Shared), env => env.Contains("GREETING=two"), Converge, $"{Host1} to run GREETING=two");
-        Assert.Contains("GREETING=one", await EnvAsync(_engine2, Shared));
-        await WaitForHostAsync(Host1, h => h.GetProperty("connected").GetBoolean());
+        await WaitForServiceAsync(Host1, Shared, "web", "synced");
+        Assert.True((await GetHostAsync(Host1)).GetProperty("connected").GetBoolean());
 
-        // When the agent starts again (same data directory, the join token long used)
-        agent2.Start();
+        // When the hung agent comes back to life
+        agent2.Thaw();
 
-        // Then it reconnects with its stored credential and converges to the new desired state
+        // Then it reconnects and converges to the new desired state
         await WaitForHostAsync(Host2, h => h.GetProperty("connected").GetBoolean());
         await Eventually.Until(() => EnvAsync(_engine2, Shared), env => env.Contains("GREETING=two"), Converge, $"{Host2} to converge to GREETING=two");
         await WaitForServiceAsync(Host2, Shared, "web", "synced");
+
+        // When the operator rotates the first host's credential
+        var oldCredential = Credential(agent1);
+        var sessionsBefore = Sessions(agent1);
+        Assert.Equal(HttpStatusCode.Accepted, (await console.Http.PostAsync($"/api/hosts/{Host1}/rotate", null)).StatusCode);
+
+        // Then the agent stores the new one and reconnects with it, and the old one is refused from then on
+        await Eventually.Until(() => Task.FromResult(Credential(agent1)), c => c != oldCredential, Converge, "the agent to store the rotated credential");
+        await Eventually.Until(() => Task.FromResult(Sessions(agent1)), n => n > sessionsBefore, Converge, "the agent to reconnect with the rotated credential");
+        await WaitForHostAsync(Host1, h => h.GetProperty("connected").GetBoolean());
+        var stale = await Assert.ThrowsAsync<RpcException>(() => ConnectAsync(join1, oldCredential));
+        Assert.Equal(StatusCode.PermissionDenied, stale.StatusCode);
+        Assert.Contains("superseded", stale.Status.Detail, StringComparison.Ordinal);
 
         // When the operator revokes the second host
         var revoked = await console.Http.PostAsync($"/api/hosts/{Host2}/revoke", null);
@@ -131,11 +151,33 @@ public sealed class TwoHostFleetTests(ITestOutputHelper output) : IAsyncLifetime
         // Then its agent is cut off and refused with the reason, while its containers keep running
         await WaitForHostAsync(Host2, h => !h.GetProperty("connected").GetBoolean() && h.GetProperty("enrollment").GetString() == "revoked");
         await Eventually.Until(() => Task.FromResult(agent2.Log), l => l.Contains("was revoked", StringComparison.Ordinal), Converge, "the revoked agent to log the refusal");
-        var still = await _engine2.Client.Containers.InspectContainerAsync((await _engine2.ManagedContainersAsync(Only2))[0].ID);
-        Assert.True(still.State.Running);
         Assert.True((await GetHostAsync(Host1)).GetProperty("connected").GetBoolean());
         Assert.Equal(HttpStatusCode.Conflict, (await console.Http.PostAsync($"/api/hosts/{Host2}/rotate", null)).StatusCode);
+
+        // And, cut off from the console and even after its own restart, the agent keeps enforcing its last desired state
+        agent2.Kill();
+        agent2.Start();
+        var worker = (await _engine2.ManagedContainersAsync(Only2)).Single();
+        await _engine2.Client.Containers.StopContainerAsync(worker.ID, new ContainerStopParameters { WaitBeforeKillSeconds = 1 });
+        var healed = await Eventually.Until(() => _engine2.Client.Containers.InspectContainerAsync(worker.ID), c => c.State.Running, Converge, "the disconnected agent to start the stopped worker again");
+        Assert.Contains("GREETING=only-on-two", healed.Config.Env);
+        Assert.False((await GetHostAsync(Host2)).GetProperty("connected").GetBoolean());
     }
+
+    /// <summary>Opens a session with the given credential as an agent would, and waits for the console's verdict.</summary>
+    private static async Task ConnectAsync(JsonElement join, string credential)
+    {
+        using var channel = ConsoleChannel.Open(join.GetProperty("consoleUrl").GetString()!, join.GetProperty("certificateFingerprint").GetString()!, allowPlaintext: false);
+        using var call = new AgentHub.AgentHubClient(channel.Channel).Connect(new Grpc.Core.Metadata { { "authorization", "Bearer " + credential } });
+        await call.RequestStream.WriteAsync(new AgentMessage { Hello = new Hello { HostName = "impostor" } });
+        await call.ResponseHeadersAsync;
+    }
+
+    private static int Sessions(AgentProcess agent) =>
+        agent.Log.Split('\n').Count(l => l.Contains("Connected to console", StringComparison.Ordinal));
+
+    private static string Credential(AgentProcess agent) =>
+        File.ReadAllLines(Path.Combine(agent.DataDirectory, "credential")).Single(l => l.StartsWith("credential=", StringComparison.Ordinal))["credential=".Length..];
 
     public async Task DisposeAsync()
     {
@@ -151,8 +193,8 @@ public sealed class TwoHostFleetTests(ITestOutputHelper output) : IAsyncLifetime
         }
         foreach (var engine in new[] { _engine1, _engine2 })
         {
-            await engine.RemoveAppAsync(Shared);
-            await engine.RemoveAppAsync(Only2);
+            await engine.RemoveAppAsync(Shared, volumes: true);
+            await engine.RemoveAppAsync(Only2, volumes: true);
             engine.Dispose();
         }
         _repo.Dispose();

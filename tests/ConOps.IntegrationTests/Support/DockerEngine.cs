@@ -42,12 +42,22 @@ public sealed class DockerEngine : IDisposable
             Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [$"conops.app={app}"] = true } },
         });
 
-    /// <summary>Removes every container of an app (test cleanup).</summary>
+    /// <summary>Removes every container, network and volume of an app (test cleanup: the engine's address pools are finite).</summary>
     public async Task RemoveAppAsync(string app)
     {
         foreach (var c in await ManagedContainersAsync(app))
         {
             await Client.Containers.RemoveContainerAsync(c.ID, new ContainerRemoveParameters { Force = true });
+        }
+        var project = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [$"com.docker.compose.project={app}"] = true } };
+        foreach (var network in await Client.Networks.ListNetworksAsync(new NetworksListParameters { Filters = project }))
+        {
+            await Client.Networks.DeleteNetworkAsync(network.ID);
+        }
+        var volumes = await Client.Volumes.ListAsync(new VolumesListParameters { Filters = project });
+        foreach (var volume in volumes.Volumes ?? [])
+        {
+            await Client.Volumes.RemoveAsync(volume.Name, force: true);
         }
     }
 

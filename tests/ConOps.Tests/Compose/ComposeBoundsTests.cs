@@ -39,6 +39,16 @@ public sealed class ComposeBoundsTests
     }
 
     [Fact]
+    public void A_symbolic_link_loop_is_an_error_not_a_crash()
+    {
+        using var folder = new TempFolder();
+        File.CreateSymbolicLink(Path.Combine(folder.Path, "loop"), Path.Combine(folder.Path, "loop"));
+        folder.Write("compose.yaml", "services:\n  web:\n    image: nginx\n    volumes:\n      - ./loop:/loop\n");
+        var error = Assert.Throws<ComposeException>(() => ComposeLoader.Load(Request(folder.Path)));
+        Assert.StartsWith("compose.yaml:5:9: the bind mount source './loop' cannot be followed: ", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_symbolic_link_inside_the_repository_is_followed()
     {
         using var folder = new TempFolder();

@@ -37,6 +37,7 @@ public sealed class ComposeGoldenTests
     [InlineData("secrets-configs")]
     [InlineData("build")]
     [InlineData("equivalent-forms")]
+    [InlineData("homelab")]
     public void Normalizes(string name)
     {
         var (request, directory) = Request(name);

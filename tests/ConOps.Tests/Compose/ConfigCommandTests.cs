@@ -44,6 +44,41 @@ public sealed class ConfigCommandTests
         Assert.Equal("nginx:1", ((YamlScalarNode)root["services"]["web"]["image"]).Value);
     }
 
+    [Theory]
+    [InlineData("service-fields")]
+    [InlineData("environment")]
+    [InlineData("volumes")]
+    [InlineData("ports")]
+    [InlineData("anchors")]
+    [InlineData("resources")]
+    [InlineData("override-discovered")]
+    public void Yaml_and_json_output_hold_the_same_values(string folder)
+    {
+        var directory = Path.Combine(AppContext.BaseDirectory, "testdata", "compose", folder);
+        var json = Run(directory, "--format", "json");
+        var yaml = Run(directory, "--format", "yaml");
+        Assert.Equal((0, 0), (json.Code, yaml.Code));
+        var stream = new YamlStream();
+        stream.Load(new StringReader(yaml.Output));
+        Assert.Equal(Flatten(System.Text.Json.Nodes.JsonNode.Parse(json.Output), ""), Flatten(stream.Documents[0].RootNode, ""));
+    }
+
+    private static List<string> Flatten(System.Text.Json.Nodes.JsonNode? node, string path) => node switch
+    {
+        System.Text.Json.Nodes.JsonObject obj => [.. obj.SelectMany(p => Flatten(p.Value, $"{path}/{p.Key}"))],
+        System.Text.Json.Nodes.JsonArray array => [.. array.SelectMany((item, i) => Flatten(item, $"{path}/{i}"))],
+        System.Text.Json.Nodes.JsonValue value when value.GetValueKind() == System.Text.Json.JsonValueKind.String => [$"{path}={value.GetValue<string>()}"],
+        _ => [$"{path}={node?.ToJsonString() ?? "null"}"],
+    };
+
+    private static List<string> Flatten(YamlNode node, string path) => node switch
+    {
+        YamlMappingNode map => [.. map.Children.SelectMany(p => Flatten(p.Value, $"{path}/{((YamlScalarNode)p.Key).Value}"))],
+        YamlSequenceNode seq => [.. seq.Children.SelectMany((item, i) => Flatten(item, $"{path}/{i}"))],
+        YamlScalarNode scalar => [$"{path}={scalar.Value}"],
+        _ => [],
+    };
+
     [Fact]
     public void Prints_one_hash_per_service_with_hash()
     {

@@ -45,6 +45,25 @@ public sealed class LogHubTests
 
         Assert.Equal(streamId, Assert.Single(Sent()).LogCancel.StreamId);
         Assert.Equal(0, hub.OpenUpstreams);
+
+        // A batch that still arrives for it is answered with another cancel.
+        hub.OnChunk(_session, Chunk(streamId, 1, 1));
+        Assert.Equal(streamId, Assert.Single(Sent()).LogCancel.StreamId);
+    }
+
+    [Fact]
+    public void Log_requests_never_crowd_desired_state_out_of_a_busy_agent_queue()
+    {
+        var hub = Hub();
+        for (var i = 0; i < AgentSession.OutboundCapacity / 2; i++)
+        {
+            _session.Outbound.Writer.TryWrite(new ConsoleMessage { DesiredState = new DesiredState { Generation = i } });
+        }
+
+        using var viewer = hub.Subscribe("nas", "media", "web", tail: 10, follow: true);
+
+        Assert.All(Sent(), m => Assert.Equal(ConsoleMessage.KindOneofCase.DesiredState, m.KindCase));
+        Assert.Equal(0, hub.OpenUpstreams);
     }
 
     [Fact]

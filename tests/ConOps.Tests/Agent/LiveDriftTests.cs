@@ -1,0 +1,101 @@
+using ConOps.Agent.Docker;
+using ConOps.Agent.Reconcile;
+using ConOps.Contract;
+using Models = Docker.DotNet.Models;
+
+namespace ConOps.Tests.Agent;
+
+/// <summary>Live drift names hand-made changes and ignores what the engine adds by itself.</summary>
+public sealed class LiveDriftTests
+{
+    private static readonly AppDesiredState App = new() { App = "shop", Revision = "main@sha1:1" };
+
+    [Fact]
+    public void A_container_as_the_engine_reports_it_after_create_has_no_drift()
+    {
+        var (definition, networks, live, image) = Converged();
+
+        Assert.Empty(LiveDrift.Compare(definition, networks, live, image, ""));
+    }
+
+    [Fact]
+    public void Docker_update_of_memory_and_restart_policy_is_named_field_by_field()
+    {
+        var (definition, networks, live, image) = Converged();
+        live.HostConfig.Memory = 64 * 1024 * 1024;
+        live.HostConfig.RestartPolicy = new Models.RestartPolicy { Name = Models.RestartPolicyKind.Always };
+
+        Assert.Equal(["restart", "resources.memory"], LiveDrift.Compare(definition, networks, live, image, ""));
+    }
+
+    [Fact]
+    public void A_container_recreated_by_hand_with_other_env_image_ports_and_networks_is_named()
+    {
+        var (definition, networks, live, image) = Converged();
+        live.Config.Image = "web:2";
+        live.Config.Env = [.. live.Config.Env, "DEBUG=1"];
+        live.HostConfig.PortBindings = new Dictionary<string, IList<Models.PortBinding>>();
+        live.NetworkSettings.Networks.Remove("shop_back");
+
+        Assert.Equal(["image", "environment", "ports", "networks"], LiveDrift.Compare(definition, networks, live, image, ""));
+    }
+
+    [Fact]
+    public void An_image_whose_registry_digest_differs_from_the_pinned_one_is_named()
+    {
+        var (definition, networks, live, image) = Converged();
+        image.RepoDigests = ["registry.local/web@sha256:" + new string('b', 64)];
+
+        Assert.Equal(["image digest"], LiveDrift.Compare(definition, networks, live, image, "sha256:" + new string('a', 64)));
+    }
+
+    /// <summary>A spec, its create request, and the inspect the engine answers for it, with the engine's own additions.</summary>
+    private static (Models.CreateContainerParameters, IReadOnlyCollection<string>, Models.ContainerInspectResponse, Models.ImageInspectResponse) Converged()
+    {
+        var spec = new ServiceSpec { Name = "web", Image = "web:1", Restart = "unless-stopped" };
+        spec.Environment.Add("MODE", "prod");
+        spec.Labels.Add("team", "infra");
+        spec.Ports.Add(new PortBinding { Target = 8080, Published = 8080, HostIp = "127.0.0.1", Protocol = "tcp" });
+        spec.Resources = new Resources { MemoryBytes = 128 * 1024 * 1024 };
+        spec.Mounts.Add(new Mount { Type = "volume", Source = "shop_data", Target = "/data" });
+        spec.Networks.Add(new NetworkAttachment { Name = "back" });
+        spec.Networks.Add(new NetworkAttachment { Name = "default" });
+        var desired = new DesiredService { Spec = spec, ConfigHash = ConfigHash.Compute(spec) };
+        var definition = ContainerDefinition.For(App, desired, "shop-web-1", (_, _) => "/unused");
+        var networks = ContainerDefinition.Endpoints(App, spec).Select(e => e.Network).ToList();
+
+        var labels = new Dictionary<string, string>(definition.Labels) { ["org.opencontainers.image.source"] = "from the image" };
+        var live = new Models.ContainerInspectResponse
+        {
+            Config = new Models.ContainerConfig
+            {
+                Image = "web:1",
+                Env = ["PATH=/bin", "MODE=prod"],
+                Cmd = ["httpd", "-f"],
+                Labels = labels,
+                Hostname = "0f1e2d3c4b5a",
+            },
+            HostConfig = new Models.HostConfig
+            {
+                RestartPolicy = new Models.RestartPolicy { Name = Models.RestartPolicyKind.UnlessStopped },
+                Memory = 128 * 1024 * 1024,
+                MemorySwap = 256 * 1024 * 1024, // the engine doubles memory when swap is not set
+                PortBindings = new Dictionary<string, IList<Models.PortBinding>> { ["8080/tcp"] = [new Models.PortBinding { HostIP = "127.0.0.1", HostPort = "8080" }] },
+                NetworkMode = "shop_back",
+                ShmSize = 64 * 1024 * 1024,
+                IpcMode = "private",
+            },
+            Mounts =
+            [
+                new Models.MountPoint { Type = "volume", Name = "shop_data", Source = "/var/lib/docker/volumes/shop_data/_data", Destination = "/data", RW = true },
+                new Models.MountPoint { Type = "volume", Name = new string('c', 64), Destination = "/cache", RW = true }, // anonymous, from the image
+            ],
+            NetworkSettings = new Models.NetworkSettings
+            {
+                Networks = new Dictionary<string, Models.EndpointSettings> { ["shop_back"] = new(), ["shop_default"] = new() },
+            },
+        };
+        var image = new Models.ImageInspectResponse { Config = new Models.DockerOCIImageConfig { Env = ["PATH=/bin"] }, RepoDigests = [] };
+        return (definition, networks, live, image);
+    }
+}
