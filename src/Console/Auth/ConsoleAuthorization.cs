@@ -31,7 +31,8 @@ public sealed class RoleAuthorizationHandler : IAuthorizationHandler
             {
                 continue;
             }
-            // The gRPC agent endpoint: agents authenticate their own way, never with cookies or API tokens.
+            // The gRPC agent endpoint (agents authenticate their own way, never with cookies or API tokens),
+            // probes, metrics and signed webhooks.
             if (needed is null)
             {
                 context.Succeed(requirement);
@@ -50,13 +51,19 @@ public sealed class RoleAuthorizationHandler : IAuthorizationHandler
     }
 
     /// <summary>
-    /// The default rule for endpoints that declare nothing: container logs need operator (they may show
-    /// secrets), managing hosts and their credentials needs admin, any other change to the API needs
-    /// operator, and reading needs viewer.
+    /// The default rule for endpoints that declare nothing, or null when no sign-in is needed:
+    /// probes, metrics and Git webhooks (which prove themselves with their signature) are open;
+    /// container logs need operator (they may show secrets); reading needs viewer; changing apps,
+    /// hosts, notification targets, users or tokens is settings and needs admin; any other change
+    /// (sync, approve, rollback, ...) needs operator.
     /// </summary>
-    public static string RoleFor(HttpRequest request)
+    public static string? RoleFor(HttpRequest request)
     {
         var path = request.Path;
+        if (path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/metrics") || path.StartsWithSegments("/api/webhooks"))
+        {
+            return null;
+        }
         if (!path.StartsWithSegments("/api"))
         {
             return Roles.Viewer;
@@ -65,9 +72,15 @@ public sealed class RoleAuthorizationHandler : IAuthorizationHandler
         {
             return Roles.Operator;
         }
-        var reads = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method);
-        return reads ? Roles.Viewer
-            : path.StartsWithSegments("/api/hosts") ? Roles.Admin
-            : Roles.Operator;
+        if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method))
+        {
+            return Roles.Viewer;
+        }
+        var segments = path.Value!.Trim('/').Split('/');
+        var settings = path.StartsWithSegments("/api/hosts") || path.StartsWithSegments("/api/notifications")
+            || path.StartsWithSegments("/api/users") || path.StartsWithSegments("/api/tokens")
+            // /api/apps and /api/apps/{name} change the app itself; /api/apps/{name}/sync and the like operate it.
+            || (path.StartsWithSegments("/api/apps") && segments.Length <= 3);
+        return settings ? Roles.Admin : Roles.Operator;
     }
 }

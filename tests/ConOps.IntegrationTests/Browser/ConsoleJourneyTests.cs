@@ -188,6 +188,52 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task An_operator_approves_each_change_before_it_deploys_and_rolls_back_from_the_history()
+    {
+        var console = _console!;
+        // Given an app whose changes on "local" wait for approval
+        var created = await console.Http.PostAsJsonAsync("/api/apps", new { name = _app, repoUrl = _repo.Path, hosts = new[] { "local" }, policy = new { approvalHosts = new[] { "local" } } });
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        var page = await ConsoleBrowser.SignInAsync(_browser!, console, "operator");
+        await ConsoleBrowser.GoAsync(page, console, $"/apps/{_app}");
+
+        // When the operator approves the first version, it deploys
+        await Assertions.Expect(page.GetByTestId("pending-local")).ToContainTextAsync("Serve the greeting", new() { Timeout = 60_000 });
+        await page.GetByTestId("approve-local").ClickAsync();
+        await Assertions.Expect(page.GetByTestId($"app-health-local-{_app}-web")).ToHaveTextAsync("Healthy", new() { Timeout = 60_000 });
+        Assert.Contains("GREETING=hello", await EnvironmentAsync());
+
+        // When a commit changes the greeting, the page shows the plan and nothing deploys until approval
+        _repo.Commit("Greet in French", ("compose.yaml", Compose("httpd -f -p 8080 -h /www").Replace("GREETING: hello", "GREETING: bonjour", StringComparison.Ordinal)));
+        await Assertions.Expect(page.GetByTestId("pending-local")).ToContainTextAsync("Greet in French", new() { Timeout = 60_000 });
+        await Assertions.Expect(page.GetByTestId("pending-plan-local")).ToContainTextAsync("environment");
+        Assert.Contains("GREETING=hello", await EnvironmentAsync());
+        await ConsoleBrowser.ScreenshotAsync(page, "app-approval", fullPage: true);
+        await page.GetByTestId("approve-local").ClickAsync();
+        await Eventually.Until(EnvironmentAsync, env => env.Contains("GREETING=bonjour"), TimeSpan.FromSeconds(60), "the approved change to run");
+
+        // When the operator rolls back to the first release from the history
+        await ConsoleBrowser.GoAsync(page, console, $"/history?app={_app}");
+        var first = page.GetByTestId("release").Filter(new() { HasText = "Serve the greeting" }).Filter(new() { HasText = "succeeded" }).Last;
+        await Assertions.Expect(first).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await ConsoleBrowser.ScreenshotAsync(page, "history-rollback");
+        await first.GetByRole(AriaRole.Button, new() { Name = "Roll back to this release" }).ClickAsync();
+
+        // Then the first version runs again and the app page says automated sync is paused there
+        await Eventually.Until(EnvironmentAsync, env => env.Contains("GREETING=hello"), TimeSpan.FromSeconds(60), "the rolled-back release to run");
+        await ConsoleBrowser.GoAsync(page, console, $"/apps/{_app}");
+        await Assertions.Expect(page.GetByTestId("paused-local")).ToContainTextAsync("rolled back", new() { Timeout = 30_000 });
+        var audit = await console.GetJsonAsync("/api/audit");
+        Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "app.rollback" && e.GetProperty("actor").GetString()!.StartsWith("operator-", StringComparison.Ordinal));
+    }
+
+    private async Task<string> EnvironmentAsync()
+    {
+        var web = (await _docker.ManagedContainersAsync(_app)).Single(c => c.Labels["com.docker.compose.service"] == "web");
+        return string.Join(' ', (await _docker.Client.Containers.InspectContainerAsync(web.ID)).Config.Env);
+    }
+
+    [Fact]
     public async Task A_wrong_password_is_refused_and_a_signed_out_browser_is_sent_to_sign_in()
     {
         var console = _console!;
@@ -224,8 +270,8 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
             labels:
               example.team: ui
           ticker:
-            image: conops-test/busybox:1
-            command: ["sh", "-c", "i=0; while true; do i=$$((i+1)); printf '\033[32mtick\033[0m %s\n' $$i; sleep 0.2; done"]
+            image: conops-test/web:1
+            command: ["sh", "-c", "i=0; while true; do i=$$((i+1)); printf '\\033[32mtick\\033[0m %s\\n' $$i; sleep 0.2; done"]
         """;
 
     public async Task DisposeAsync()

@@ -81,7 +81,7 @@ public sealed class ConsoleProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
@@ -102,7 +102,7 @@ public sealed class ConsoleProcess : IAsyncDisposable
             await Task.Delay(200);
         }
         await console.DisposeAsync();
-        throw new TimeoutException($"The console did not answer within 30 s:\n{console.Log}");
+        throw new TimeoutException($"The console did not answer within 90 s:\n{console.Log}");
     }
 
     public async Task<JsonElement> GetJsonAsync(string path) =>

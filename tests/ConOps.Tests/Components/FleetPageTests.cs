@@ -2,6 +2,7 @@ using Bunit;
 using ConOps.Console.Components.Pages;
 using ConOps.Console.Fleet;
 using ConOps.Contract;
+using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor.Services;
 
@@ -20,6 +21,7 @@ public sealed class FleetPageTests : IAsyncLifetime
         _bunit.Services.AddSingleton(_fleet);
         _bunit.Services.AddSingleton(TimeProvider.System);
         _bunit.JSInterop.Mode = JSRuntimeMode.Loose;
+        _bunit.Renderer.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -86,6 +88,19 @@ public sealed class FleetPageTests : IAsyncLifetime
             Assert.Single(page.FindAll("[data-testid^=row-]"));
             Assert.NotNull(page.Find("[data-testid=row-nas-shop-db]"));
         });
+    }
+
+    [Fact]
+    public void Before_the_live_connection_the_first_screen_of_rows_is_plain_html()
+    {
+        _bunit.Renderer.SetRendererInfo(new RendererInfo("Static", isInteractive: false));
+        _fleet.HostConnected(new Hello { HostName = "nas" });
+        Report("nas", [.. Enumerable.Range(0, 50).Select(i => ($"svc-{i:D2}", SyncStatus.Synced, HealthStatus.Healthy))]);
+
+        var page = RenderFleet();
+
+        Assert.Equal(30, page.FindAll("[data-testid^=row-]").Count);
+        Assert.Equal("Synced 50", page.Find("[data-testid=count-sync-Synced]").TextContent.Trim());
     }
 
     private void Report(string host, params (string Service, SyncStatus Sync, HealthStatus Health)[] services)

@@ -52,6 +52,10 @@ public sealed class PageLogicTests
         Assert.True(SpecFields.IsDrifted(fields.Single(f => f.Path == "capAdd[0]"), ["cap_add"]));
     }
 
+    [Fact]
+    public void Control_characters_in_desired_values_are_shown_as_escapes() =>
+        Assert.Equal("printf '\\x1b[32mtick'", SpecFields.Visible("printf '\u001b[32mtick'"));
+
     [Theory]
     [InlineData(null, "/")]
     [InlineData("history", "/history")]

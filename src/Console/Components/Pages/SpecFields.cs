@@ -24,6 +24,10 @@ public static class SpecFields
         return fields;
     }
 
+    /// <summary>Control characters (ANSI escapes in a command, tabs) shown as <c>\x1b</c> instead of invisible boxes.</summary>
+    public static string Visible(string value) =>
+        value.Any(char.IsControl) ? string.Concat(value.Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString())) : value;
+
     /// <summary>
     /// True when a drifted-field word from the agent names this field: either the same top-level field
     /// (<c>environment</c> covers <c>environment.GREETING</c>) or the same path.
