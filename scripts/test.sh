@@ -5,8 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/testenv.sh up >/dev/null
-set -a; . .conops/testenv.env; set +a
+set -a; eval "$(scripts/testenv.sh up)"; set +a
 
 dotnet tool restore >/dev/null
 dotnet build ConOps.sln -nologo -v minimal -clp:ErrorsOnly

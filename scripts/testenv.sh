@@ -15,8 +15,9 @@ set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
-STATE="$REPO_ROOT/.conops/testenv"
-ENV_FILE="$REPO_ROOT/.conops/testenv.env"
+# CONOPS_TESTENV_STATE lets a second checkout share an environment that is already running.
+STATE="${CONOPS_TESTENV_STATE:-$REPO_ROOT/.conops/testenv}"
+ENV_FILE="$(dirname "$STATE")/testenv.env"
 
 # Docker CLI config kept out of ~/.docker (docker login writes there).
 export DOCKER_CONFIG="$STATE/docker-config"

@@ -5,8 +5,17 @@ public sealed class AgentOptions
 {
     public const string Section = "ConOps:Agent";
 
-    /// <summary>The console's agent endpoint (its gRPC port), e.g. <c>http://127.0.0.1:8081</c>.</summary>
-    public string ConsoleUrl { get; set; } = "http://127.0.0.1:8081";
+    /// <summary>The console's agent endpoint (its gRPC port, TLS), e.g. <c>https://console.lan:8081</c>.</summary>
+    public string ConsoleUrl { get; set; } = "https://127.0.0.1:8081";
+
+    /// <summary>One-time join token from the console, used only when the agent has no credential yet. Secret.</summary>
+    public string JoinToken { get; set; } = "";
+
+    /// <summary>SHA-256 fingerprint of the console's certificate to pin (from the join command); empty means normal CA validation.</summary>
+    public string CertificateFingerprint { get; set; } = "";
+
+    /// <summary>Allows an <c>http://</c> console URL that is not loopback (the credential then travels unencrypted).</summary>
+    public bool AllowPlaintext { get; set; }
 
     /// <summary>The host name apps target. Defaults to the machine name.</summary>
     public string HostName { get; set; } = Environment.MachineName;

@@ -17,7 +17,7 @@ public static class AgentServiceCollectionExtensions
     {
         services.AddOptions<AgentOptions>()
             .Bind(configuration.GetSection(section))
-            .Validate(o => Uri.TryCreate(o.ConsoleUrl, UriKind.Absolute, out _), "ConOps:Agent:ConsoleUrl must be an absolute URL such as http://127.0.0.1:8081")
+            .Validate(o => Uri.TryCreate(o.ConsoleUrl, UriKind.Absolute, out _), "ConOps:Agent:ConsoleUrl must be an absolute URL such as https://console.lan:8081")
             .Validate(o => !string.IsNullOrWhiteSpace(o.HostName), "ConOps:Agent:HostName must not be empty")
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "ConOps:Agent:DataDirectory must not be empty")
             .Validate(o => o.ReconcileInterval >= TimeSpan.FromSeconds(1), "ConOps:Agent:ReconcileInterval must be at least 1 second")
@@ -30,6 +30,7 @@ public static class AgentServiceCollectionExtensions
             new DockerClientBuilder().WithEndpoint(new Uri(sp.GetRequiredService<IOptions<AgentOptions>>().Value.DockerEndpoint)).Build());
         services.AddSingleton<AgentIdentity>();
         services.AddSingleton<AgentOutbox>();
+        services.AddSingleton<Logs.LogStreams>();
         services.AddSingleton<DesiredStateStore>();
         services.AddSingleton<ServiceStatusBook>();
         services.AddSingleton<InspectCache>();

@@ -8,8 +8,8 @@ public sealed class ConsoleOptions
     /// <summary>Where the browser UI and REST API listen (HTTP/1.1).</summary>
     public string UiUrl { get; set; } = "http://127.0.0.1:8080";
 
-    /// <summary>Where agents connect (gRPC, HTTP/2 only). A separate port so the UI keeps HTTP/1.1 WebSockets.</summary>
-    public string AgentUrl { get; set; } = "http://127.0.0.1:8081";
+    /// <summary>Where agents connect (gRPC over TLS, HTTP/2 only). A separate port so the UI keeps HTTP/1.1 WebSockets.</summary>
+    public string AgentUrl { get; set; } = "https://127.0.0.1:8081";
 
     /// <summary>Database, Git clones and checkouts live here.</summary>
     public string DataDirectory { get; set; } = ".conops/data";

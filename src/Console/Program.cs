@@ -1,12 +1,15 @@
 using ConOps.Console.Api;
+using ConOps.Console.Apps;
 using ConOps.Console.Components;
 using ConOps.Console.Compose;
 using ConOps.Console.Fleet;
 using ConOps.Console.History;
 using ConOps.Console.Hosting;
+using ConOps.Console.Logs;
 using ConOps.Console.Notifications;
 using ConOps.Console.Observability;
 using ConOps.Console.Sync;
+using ConOps.Console.Webhooks;
 
 if (ConfigCommand.IsInvocation(args)) { return await ConfigCommand.RunAsync(args); }
 
@@ -25,6 +28,11 @@ await app.Services.MigrateHistoryAsync();
 app.LogEffectiveSettings();
 app.MapConsoleUi();
 app.MapConOpsApi();
+app.MapFleetEndpoints();
+app.MapLogEndpoints();
+app.MapApps();
+app.MapSyncApi();
+app.MapWebhooks();
 app.MapObservability();
 app.MapNotifications();
 app.MapFleet(new Uri(app.Configuration["ConOps:Console:AgentUrl"] ?? new ConOps.Console.ConsoleOptions().AgentUrl).Port);

@@ -41,12 +41,15 @@ public sealed record ObservedContainer(
 
     public bool IsRunning => State == "running";
 
+    /// <summary>Health from the inspect, when there was one: "healthy", "unhealthy", "starting" or "".</summary>
+    public string? InspectedHealth { get; init; }
+
     /// <summary>Health as the engine reports it: "healthy", "unhealthy", "starting" or "" without a healthcheck.</summary>
-    public string Health =>
-        Status.Contains("(unhealthy)", StringComparison.Ordinal) ? "unhealthy"
+    public string Health => InspectedHealth ??
+        (Status.Contains("(unhealthy)", StringComparison.Ordinal) ? "unhealthy"
         : Status.Contains("(health: starting)", StringComparison.Ordinal) ? "starting"
         : Status.Contains("(healthy)", StringComparison.Ordinal) ? "healthy"
-        : "";
+        : "");
 
     public static ObservedContainer From(ContainerListResponse c)
     {

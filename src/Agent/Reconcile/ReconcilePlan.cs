@@ -126,7 +126,8 @@ public sealed record ReconcilePlan(
         }
         if (current.LiveDrift.Count > 0)
         {
-            return new ServiceVerdict(desired, current, ServiceAction.Recreate, current.LiveDrift,
+            IReadOnlyList<string> fields = current.IsRunning ? current.LiveDrift : [.. current.LiveDrift, "not running"];
+            return new ServiceVerdict(desired, current, ServiceAction.Recreate, fields,
                 $"changed outside ConOps ({string.Join(", ", current.LiveDrift)})");
         }
         if (current.IsRunning)
@@ -136,6 +137,11 @@ public sealed record ReconcilePlan(
         if (oneShot && current.State == "exited" && current.ExitCode == 0)
         {
             return new ServiceVerdict(desired, current, ServiceAction.None, [], "completed successfully") { Completed = true };
+        }
+        if (current.State == "removing")
+        {
+            // Someone is removing it; the engine's destroy event brings the next reconcile, which recreates it.
+            return new ServiceVerdict(desired, current, ServiceAction.None, ["not running"], "container is being removed");
         }
         if (current.State == "restarting")
         {

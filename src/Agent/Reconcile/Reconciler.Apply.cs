@@ -12,7 +12,7 @@ public sealed class RolledBackException(string reason) : Exception($"rolled back
 
 public sealed partial class Reconciler
 {
-    private async Task<List<ServiceApplyOutcome>> ApplyAsync(AppDesiredState app, ReconcilePlan plan, bool isDeployment, CancellationToken ct)
+    private async Task<List<ServiceApplyOutcome>> ApplyAsync(AppDesiredState app, ReconcilePlan plan, bool isDeployment, bool force, CancellationToken ct)
     {
         var outcomes = new List<ServiceApplyOutcome>();
         var desiredNames = app.Services.Select(s => s.Spec.Name).ToHashSet(StringComparer.Ordinal);
@@ -66,7 +66,8 @@ public sealed partial class Reconciler
             }
             var key = (app.App, verdict.Name);
             var now = _time.GetUtcNow();
-            if (_failures.TryGetValue(key, out var failure) && failure.Hash == verdict.Desired.ConfigHash && failure.RetryAt > now)
+            if (!force && _failures.TryGetValue(key, out var failure) && failure.Hash == verdict.Desired.ConfigHash
+                && failure.Target == Target(verdict) && failure.RetryAt > now)
             {
                 // The same change failed moments ago: wait for its backoff instead of retrying in a hot loop.
                 failed.Add(verdict.Name);
@@ -122,6 +123,11 @@ public sealed partial class Reconciler
                 }
                 outcomes.Add(outcome);
             }
+            catch (DockerContainerNotFoundException) when (verdict.Action == ServiceAction.Start)
+            {
+                // Removed while we looked at it: the destroy event brings a reconcile that recreates it.
+                Enqueue(app.App);
+            }
             catch (Exception ex) when (ex is DockerApiException or ImagePullException or RolledBackException or InvalidOperationException or ArgumentException or TimeoutException or HttpRequestException)
             {
                 var message = ex is DockerApiException api ? EngineErrors.Message(api) : ex.Message;
@@ -135,10 +141,11 @@ public sealed partial class Reconciler
     private ServiceApplyOutcome Fail(AppDesiredState app, ServiceVerdict verdict, string message, bool rolledBack)
     {
         var key = (app.App, verdict.Name);
-        var attempts = _failures.TryGetValue(key, out var previous) && previous.Hash == verdict.Desired.ConfigHash ? previous.Attempts + 1 : 1;
+        var target = Target(verdict);
+        var attempts = _failures.TryGetValue(key, out var previous) && previous.Hash == verdict.Desired.ConfigHash && previous.Target == target ? previous.Attempts + 1 : 1;
         var delay = TimeSpan.FromTicks(Math.Min(_options.FlapMaxDelay.Ticks, _options.RetryBaseDelay.Ticks * (1L << Math.Min(attempts - 1, 16))));
         var retryAt = _time.GetUtcNow() + delay;
-        _failures[key] = new ApplyFailure(verdict.Desired.ConfigHash, message, attempts, retryAt, rolledBack);
+        _failures[key] = new ApplyFailure(verdict.Desired.ConfigHash, target, message, attempts, retryAt, rolledBack);
         ScheduleRetry(app.App, retryAt);
         LogStepFailed(app.App, verdict.Name, message, delay.TotalSeconds);
         return new ServiceApplyOutcome
@@ -151,6 +158,9 @@ public sealed partial class Reconciler
             RolledBack = rolledBack,
         };
     }
+
+    /// <summary>What a failure was about: a different action or container is a new attempt, not a retry.</summary>
+    private static string Target(ServiceVerdict verdict) => $"{verdict.Action}:{verdict.Current?.Id}";
 
     private void ScheduleRetry(string app, DateTimeOffset at)
     {

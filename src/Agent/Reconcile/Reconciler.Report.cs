@@ -113,6 +113,12 @@ public sealed partial class Reconciler
         return status;
     }
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reconcile of app {App} started (force: {Force})")]
+    private partial void LogReconcileStarted(string app, bool force);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "App {App}: observed {Containers} container(s), changes needed: {HasChanges}")]
+    private partial void LogPlanned(string app, int containers, bool hasChanges);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Reconcile of app {App} failed: {Error}")]
     private partial void LogReconcileFailed(string app, string error, Exception ex);
 

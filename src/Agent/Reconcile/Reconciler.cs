@@ -43,6 +43,8 @@ public sealed partial class Reconciler : BackgroundService
     // Per app and service: a warning from the last apply (e.g. a local image used because the registry was away).
     private readonly Dictionary<(string App, string Service), string> _warnings = [];
 
+    private long _generationSeen = -1;
+
     // Hash verification is done once per received spec object.
     private readonly ConditionalWeakTable<DesiredService, string> _hashErrors = [];
 
@@ -165,9 +167,20 @@ public sealed partial class Reconciler : BackgroundService
 
     private async Task<ReconcilePlan> ReconcileAppAsync(AppDesiredState app, long generation, bool force, CancellationToken ct)
     {
+        if (generation != _generationSeen)
+        {
+            // New desired state (perhaps new credentials): failed changes may be retried at once.
+            _generationSeen = generation;
+            foreach (var key in _failures.Keys.ToList())
+            {
+                _failures[key] = _failures[key] with { RetryAt = DateTimeOffset.MinValue };
+            }
+        }
+        LogReconcileStarted(app.App, force);
         using var timing = Observability.AgentMetrics.MeasureReconcile();
         var observed = await ObserveAsync(app, ct);
         var plan = ReconcilePlan.For(app, observed, force);
+        LogPlanned(app.App, observed.Count, plan.HasChanges);
         var fingerprint = Fingerprint(app);
         var isDeployment = !_appliedFingerprints.TryGetValue(app.App, out var applied) || applied != fingerprint;
         Observability.AgentMetrics.Observed(isDeployment, plan.HasChanges);
@@ -178,7 +191,7 @@ public sealed partial class Reconciler : BackgroundService
         {
             var trigger = isDeployment ? "deploy" : force ? "sync" : "self-heal";
             var started = _time.GetUtcNow();
-            var outcomes = plan.HasChanges ? await ApplyAsync(app, plan, isDeployment, ct) : [];
+            var outcomes = plan.HasChanges ? await ApplyAsync(app, plan, isDeployment, force, ct) : [];
             Observability.AgentMetrics.Applied(trigger, outcomes);
             var result = new ApplyResult
             {
@@ -324,10 +337,33 @@ public sealed partial class Reconciler : BackgroundService
 }
 
 /// <summary>An apply that failed for one service and when it may be tried again.</summary>
-internal sealed record ApplyFailure(string Hash, string Message, int Attempts, DateTimeOffset RetryAt, bool RolledBack);
+internal sealed record ApplyFailure(string Hash, string Target, string Message, int Attempts, DateTimeOffset RetryAt, bool RolledBack);
 
 internal static class ObservedContainerDetails
 {
+    /// <summary>The engine writes nanoseconds (9 fraction digits); .NET parses at most 7.</summary>
+    public static DateTimeOffset? EngineTime(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        if (dot > 0)
+        {
+            var end = dot + 1;
+            while (end < text.Length && char.IsAsciiDigit(text[end]))
+            {
+                end++;
+            }
+            if (end - dot - 1 > 7)
+            {
+                text = text[..(dot + 8)] + text[end..];
+            }
+        }
+        return DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : null;
+    }
+
     public static ObservedContainer WithDetails(this ObservedContainer basic, CachedContainer entry, ImageInspectResponse? image, string? desiredDigest)
     {
         var state = entry.Inspect.State;
@@ -336,10 +372,14 @@ internal static class ObservedContainerDetails
             .FirstOrDefault(d => d == desiredDigest) ?? digests.Select(d => d[(d.IndexOf('@', StringComparison.Ordinal) + 1)..]).FirstOrDefault() ?? "";
         return basic with
         {
+            // The inspect reads the container under its lock; the list can lag an event by a moment
+            // (a "die" arrives while the list still says running), so the inspect's state wins.
+            State = state?.Status is { Length: > 0 } status ? status : basic.State,
+            InspectedHealth = state?.Health?.Status ?? "",
             ExitCode = state?.ExitCode ?? 0,
             OomKilled = state?.OOMKilled ?? false,
             EngineRestarts = entry.Inspect.RestartCount,
-            StartedAt = state is { Running: true } && DateTimeOffset.TryParse(state.StartedAt, System.Globalization.CultureInfo.InvariantCulture, out var started) ? started : null,
+            StartedAt = state is { Running: true } ? EngineTime(state.StartedAt) : null,
             LiveDrift = entry.DriftForHash == basic.ConfigHash ? entry.Drift : [],
             ImageDigest = digest,
         };

@@ -1,9 +1,5 @@
-using ConOps.Console.Apps;
 using ConOps.Console.Fleet;
-using ConOps.Console.History;
-using ConOps.Console.Sync;
 using ConOps.Contract;
-using Microsoft.EntityFrameworkCore;
 
 namespace ConOps.Console.Api;
 
@@ -33,59 +29,7 @@ public static class ApiEndpoints
     {
         var api = endpoints.MapGroup("/api");
 
-        api.MapGet("/apps", async (AppCatalog catalog, FleetState fleet, CancellationToken ct) =>
-        {
-            var errors = fleet.AppErrors;
-            return (await catalog.ListAsync(ct)).Select(a => new
-            {
-                a.Name,
-                a.RepoUrl,
-                a.Branch,
-                a.Path,
-                a.Hosts,
-                a.Source,
-                Commit = a.LastGoodCommit,
-                Error = errors.GetValueOrDefault(a.Name),
-            });
-        });
-
-        api.MapPost("/apps", async (AppDefinition definition, AppCatalog catalog, CancellationToken ct) =>
-        {
-            var errors = definition.Validate();
-            if (errors.Count > 0)
-            {
-                return Results.ValidationProblem(errors, title: "The app definition is invalid.");
-            }
-            var app = await catalog.UpsertAsync(definition, "api", ct);
-            return Results.Created($"/api/apps/{app.Name}", new { app.Name, app.RepoUrl, app.Branch, app.Path, app.Hosts });
-        });
-
-        api.MapPost("/apps/{name}/sync", async (string name, AppSyncer syncer, AppCatalog catalog, CancellationToken ct) =>
-        {
-            if (!(await catalog.ListAsync(ct)).Any(a => a.Name == name))
-            {
-                return Results.Problem($"No app named '{name}'.", statusCode: StatusCodes.Status404NotFound);
-            }
-            syncer.Enqueue(name, force: true);
-            return Results.Accepted();
-        });
-
         api.MapGet("/services", (FleetState fleet, TimeProvider time) => ServiceRows(fleet, time.GetUtcNow()));
-
-        api.MapGet("/history", async (IDbContextFactory<ConOpsDb> dbs, string? app, string? host, int? limit, CancellationToken ct) =>
-        {
-            await using var db = await dbs.CreateDbContextAsync(ct);
-            var query = db.Releases.AsNoTracking();
-            if (!string.IsNullOrEmpty(app))
-            {
-                query = query.Where(r => r.App == app);
-            }
-            if (!string.IsNullOrEmpty(host))
-            {
-                query = query.Where(r => r.Host == host);
-            }
-            return await query.OrderByDescending(r => r.Id).Take(Math.Clamp(limit ?? 100, 1, 1000)).ToListAsync(ct);
-        });
 
         api.MapGet("/hosts", (FleetState fleet) => fleet.Hosts);
 
@@ -108,7 +52,7 @@ public static class ApiEndpoints
             reported.Add((view.Host, view.App, view.Service));
             var s = view.Status;
             var appError = errors.GetValueOrDefault(view.App);
-            var wantedHash = desired.GetValueOrDefault(view.App)?.ServiceHashes.GetValueOrDefault(view.Service);
+            var wantedHash = desired.GetValueOrDefault((view.Host, view.App))?.GetValueOrDefault(view.Service);
             var notApplied = wantedHash is not null && s.ConfigHash != wantedHash && s.Sync == SyncStatus.Synced;
             var sync = notApplied ? SyncStatus.OutOfSync : s.Sync;
             var status = appError is not null || s.Health == HealthStatus.Degraded ? "error"
@@ -136,21 +80,18 @@ public static class ApiEndpoints
                 view.UpdatedAt);
         }
 
-        foreach (var (app, want) in desired)
+        foreach (var ((host, app), hashes) in desired)
         {
-            foreach (var host in want.Hosts)
+            foreach (var service in hashes.Keys.Where(s => !reported.Contains((host, app, s))))
             {
-                foreach (var service in want.ServiceHashes.Keys.Where(s => !reported.Contains((host, app, s))))
-                {
-                    var connected = hosts.TryGetValue(host, out var h) && h.Connected;
-                    yield return new ServiceDto(
-                        host, app, service,
-                        errors.ContainsKey(app) ? "error" : "unknown",
-                        "Unknown", "Unknown",
-                        connected ? "waiting for the agent to report it" : $"host '{host}' has no connected agent",
-                        errors.GetValueOrDefault(app),
-                        "", "", "", "", null, null, [], connected, now);
-                }
+                var connected = hosts.TryGetValue(host, out var h) && h.Connected;
+                yield return new ServiceDto(
+                    host, app, service,
+                    errors.ContainsKey(app) ? "error" : "unknown",
+                    "Unknown", "Unknown",
+                    connected ? "waiting for the agent to report it" : $"host '{host}' has no connected agent",
+                    errors.GetValueOrDefault(app),
+                    "", "", "", "", null, null, [], connected, now);
             }
         }
     }

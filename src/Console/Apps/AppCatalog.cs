@@ -1,12 +1,23 @@
+using System.Text.Json;
 using ConOps.Console.History;
+using ConOps.Console.Registry;
 using ConOps.Console.Sync;
 using Microsoft.EntityFrameworkCore;
 
 namespace ConOps.Console.Apps;
 
-/// <summary>Creates and updates apps and asks the syncer to pick them up.</summary>
-public sealed class AppCatalog(IDbContextFactory<ConOpsDb> dbs, AppSyncer syncer, TimeProvider time)
+/// <summary>An app as stored: its record, its definition with secrets restored, and its secrets.</summary>
+public sealed record StoredApp(AppRecord Record, AppDefinition Definition);
+
+/// <summary>Creates, updates and deletes apps and host labels, keeps secrets encrypted, and asks the syncer to pick changes up.</summary>
+public sealed class AppCatalog(IDbContextFactory<ConOpsDb> dbs, AppSyncer syncer, SecretBox secrets, TimeProvider time)
 {
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>
+    /// Creates or replaces an app. Secrets left out (null) keep their stored values, so a client can edit an app
+    /// without knowing its passwords; an empty string clears one.
+    /// </summary>
     public async Task<AppRecord> UpsertAsync(AppDefinition definition, string source, CancellationToken ct)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
@@ -17,15 +28,52 @@ public sealed class AppCatalog(IDbContextFactory<ConOpsDb> dbs, AppSyncer syncer
             app = new AppRecord { Name = definition.Name, RepoUrl = definition.RepoUrl, CreatedAt = time.GetUtcNow() };
             db.Apps.Add(app);
         }
-        var sourceChanged = app.RepoUrl != definition.RepoUrl || app.Branch != definition.Branch || app.Path != definition.Path;
+
+        var stored = secrets.Unprotect(app.ProtectedSecrets);
+        var merged = new AppSecrets { Git = MergeGit(stored.Git, definition.Git) };
+        foreach (var login in definition.Registries)
+        {
+            var server = ImageReference.NormalizeServer(login.Server);
+            var password = login.Password ?? stored.RegistryPasswords.GetValueOrDefault(server);
+            if (!string.IsNullOrEmpty(password))
+            {
+                merged.RegistryPasswords[server] = password;
+            }
+        }
+
+        var publicPart = WithoutSecrets(definition);
+        var definitionJson = JsonSerializer.Serialize(publicPart, Json);
+        var protectedSecrets = secrets.Protect(merged);
+        var changed = isNew || app.Definition != definitionJson || !SameSecrets(stored, merged);
+
         app.RepoUrl = definition.RepoUrl;
-        app.Branch = definition.Branch;
+        app.Branch = definition.RefName;
         app.Path = definition.Path;
         app.Hosts = [.. definition.Hosts.Distinct(StringComparer.Ordinal)];
         app.Source = source;
+        app.Definition = definitionJson;
+        app.ProtectedSecrets = protectedSecrets;
         await db.SaveChangesAsync(ct);
-        syncer.Enqueue(app.Name, force: sourceChanged || isNew);
+        if (changed)
+        {
+            syncer.Enqueue(app.Name, new SyncRequest(Force: true, Trigger: "manual"));
+        }
         return app;
+    }
+
+    public async Task<bool> DeleteAsync(string name, CancellationToken ct)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var app = await db.Apps.FindAsync([name], ct);
+        if (app is null)
+        {
+            return false;
+        }
+        db.Apps.Remove(app);
+        await db.SaveChangesAsync(ct);
+        // The syncer removes the app from every host it ran on.
+        syncer.Enqueue(name, new SyncRequest(Force: true, Trigger: "manual"));
+        return true;
     }
 
     public async Task<List<AppRecord>> ListAsync(CancellationToken ct)
@@ -33,6 +81,101 @@ public sealed class AppCatalog(IDbContextFactory<ConOpsDb> dbs, AppSyncer syncer
         await using var db = await dbs.CreateDbContextAsync(ct);
         return await db.Apps.AsNoTracking().OrderBy(a => a.Name).ToListAsync(ct);
     }
+
+    /// <summary>The app with its secrets decrypted (for the syncer only; never hand this to an API answer).</summary>
+    public async Task<StoredApp?> LoadAsync(string name, CancellationToken ct)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var app = await db.Apps.AsNoTracking().FirstOrDefaultAsync(a => a.Name == name, ct);
+        return app is null ? null : new StoredApp(app, Restore(app));
+    }
+
+    /// <summary>The definition with secrets restored from their encrypted form.</summary>
+    public AppDefinition Restore(AppRecord app) => Restore(app, secrets);
+
+    /// <summary>The definition with secrets restored from their encrypted form.</summary>
+    public static AppDefinition Restore(AppRecord app, SecretBox secrets)
+    {
+        var definition = PublicDefinition(app);
+        var stored = secrets.Unprotect(app.ProtectedSecrets);
+        definition.Git = stored.Git;
+        foreach (var login in definition.Registries)
+        {
+            login.Password = stored.RegistryPasswords.GetValueOrDefault(ImageReference.NormalizeServer(login.Server));
+        }
+        return definition;
+    }
+
+    /// <summary>The definition without any secret (safe for API answers).</summary>
+    public static AppDefinition PublicDefinition(AppRecord app) =>
+        app.Definition is { Length: > 0 } json
+            ? JsonSerializer.Deserialize<AppDefinition>(json, Json) ?? new AppDefinition()
+            // Apps stored before definitions existed had only these columns.
+            : new AppDefinition { Name = app.Name, RepoUrl = app.RepoUrl, Branch = app.Branch, Path = app.Path, Hosts = [.. app.Hosts] };
+
+    /// <summary>Which secrets are set, without their values.</summary>
+    public object SecretSummary(AppRecord app)
+    {
+        var stored = secrets.Unprotect(app.ProtectedSecrets);
+        return new
+        {
+            GitUsername = stored.Git?.Username,
+            GitPasswordSet = !string.IsNullOrEmpty(stored.Git?.Password),
+            GitTokenSet = !string.IsNullOrEmpty(stored.Git?.Token),
+            SshKeySet = !string.IsNullOrEmpty(stored.Git?.SshPrivateKey),
+            SshKnownHostsSet = !string.IsNullOrEmpty(stored.Git?.SshKnownHosts),
+            RegistryPasswordsSet = stored.RegistryPasswords.Keys.Order(StringComparer.Ordinal).ToList(),
+        };
+    }
+
+    /// <summary>Sets a host's labels (apps select hosts by them); apps re-evaluate their targets.</summary>
+    public async Task SetHostLabelsAsync(string host, Dictionary<string, string> labels, string source, CancellationToken ct)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var record = await db.Hosts.FindAsync([host], ct);
+        if (record is null)
+        {
+            record = new HostRecord { Name = host };
+            db.Hosts.Add(record);
+        }
+        record.Labels = new Dictionary<string, string>(labels, StringComparer.Ordinal);
+        record.Source = source;
+        await db.SaveChangesAsync(ct);
+        syncer.EnqueueAll(new SyncRequest(Force: true, Trigger: "manual"));
+    }
+
+    private static AppDefinition WithoutSecrets(AppDefinition definition)
+    {
+        var copy = JsonSerializer.Deserialize<AppDefinition>(JsonSerializer.Serialize(definition, Json), Json)!;
+        copy.Git = null;
+        foreach (var login in copy.Registries)
+        {
+            login.Server = ImageReference.NormalizeServer(login.Server);
+            login.Password = null;
+        }
+        return copy;
+    }
+
+    private static GitAuth? MergeGit(GitAuth? stored, GitAuth? given)
+    {
+        if (given is null)
+        {
+            return stored;
+        }
+        static string? Pick(string? g, string? s) => g is null ? s : g.Length == 0 ? null : g;
+        var merged = new GitAuth
+        {
+            Username = Pick(given.Username, stored?.Username),
+            Password = Pick(given.Password, stored?.Password),
+            Token = Pick(given.Token, stored?.Token),
+            SshPrivateKey = Pick(given.SshPrivateKey, stored?.SshPrivateKey),
+            SshKnownHosts = Pick(given.SshKnownHosts, stored?.SshKnownHosts),
+        };
+        return merged is { Username: null, Password: null, Token: null, SshPrivateKey: null, SshKnownHosts: null } ? null : merged;
+    }
+
+    private static bool SameSecrets(AppSecrets a, AppSecrets b) =>
+        JsonSerializer.Serialize(a) == JsonSerializer.Serialize(b);
 }
 
 /// <summary>Loads the apps declared in configuration when the console starts.</summary>

@@ -32,9 +32,7 @@ internal static class ComposeMerge
         ? MergeMap(AsMap(b, key), AsMap(o, key), (name, bd, od) => key == "services" ? Service(AsMap(bd, name), AsMap(od, name)) : Generic(key + "." + name, bd, od))
         : o);
 
-    public static MappingNode Service(MappingNode baseService, MappingNode over) => MergeMap(baseService, over, ServiceField);
-
-    private static Node ServiceField(string key, Node b, Node o) => Field(key, b, o);
+    public static MappingNode Service(MappingNode baseService, MappingNode over) => MergeMap(baseService, over, Field);
 
     private static Node Field(string path, Node b, Node o)
     {

@@ -33,8 +33,6 @@ internal sealed class ServiceReader(ProjectModel project)
         "storage_opt", "use_api_socket", "userns_mode", "uts", "volumes_from",
     ];
 
-    private static readonly HashSet<string> Capabilities = new(StringComparer.Ordinal);
-
     public ServiceSpec Read(string name, MappingNode map)
     {
         var what = $"service '{name}'";
@@ -142,7 +140,8 @@ internal sealed class ServiceReader(ProjectModel project)
                 case "args": AddSorted(build.Args, KeyValues(v, "build.args", what, k => project.Lookup(k))); break;
                 case "labels": AddSorted(build.Labels, KeyValues(v, "build.labels", what, _ => "")); break;
                 case var k when k!.StartsWith("x-", StringComparison.Ordinal): break;
-                default: throw Unknown(keyNode, $"{what}: build", ["context", "dockerfile", "target", "args", "labels"],
+                default:
+                    throw Unknown(keyNode, $"{what}: build", ["context", "dockerfile", "target", "args", "labels"],
                     ["additional_contexts", "cache_from", "cache_to", "dockerfile_inline", "entitlements", "extra_hosts", "isolation", "network", "no_cache", "platforms", "privileged", "pull", "secrets", "shm_size", "ssh", "tags", "ulimits"]);
             }
         }

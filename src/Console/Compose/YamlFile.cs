@@ -215,7 +215,7 @@ internal sealed class YamlFile
         _nodes += nodes;
         if (_nodes > MaxNodes)
         {
-            throw Fail(at, $"the file expands to more than {MaxNodes:N0} YAML nodes once its aliases are expanded; is an alias referring to aliases over and over (an alias bomb)?");
+            throw Fail(at, $"the file holds more than {MaxNodes:N0} YAML nodes once its aliases are expanded; aliases that expand to aliases over and over (an alias bomb) are refused");
         }
     }
 

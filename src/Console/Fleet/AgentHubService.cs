@@ -1,4 +1,5 @@
 using ConOps.Console.History;
+using ConOps.Console.Logs;
 using ConOps.Contract;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
@@ -6,32 +7,40 @@ using Microsoft.Extensions.Options;
 namespace ConOps.Console.Fleet;
 
 /// <summary>
-/// The console's end of the agent stream: registers the session, sends the host's desired state, and turns
-/// what the agent reports into fleet state and history. A host that stays silent longer than the agent
-/// timeout is dropped and shown offline.
+/// The console's end of the agent stream: checks the agent's credential, registers the session, sends the
+/// host's desired state, and turns what the agent reports into fleet state, history and log batches. A host
+/// that stays silent longer than the agent timeout is dropped and shown offline. Also serves enrollment.
 /// </summary>
 public sealed partial class AgentHubService(
     AgentSessions sessions,
     FleetState fleet,
     DesiredStatePublisher publisher,
     ReleaseLog releases,
+    HostEnrollment enrollment,
+    LogHub logs,
     IOptions<ConsoleOptions> options,
     ILogger<AgentHubService> log) : AgentHub.AgentHubBase
 {
+    public override async Task<EnrollResponse> Enroll(EnrollRequest request, ServerCallContext context)
+    {
+        var (host, credential) = await enrollment.EnrollAsync(request.JoinToken, request.AgentId, RemoteAddress(context), context.CancellationToken);
+        return new EnrollResponse { HostName = host, Credential = credential };
+    }
+
     public override async Task Connect(IAsyncStreamReader<AgentMessage> requestStream, IServerStreamWriter<ConsoleMessage> responseStream, ServerCallContext context)
     {
         var ct = context.CancellationToken;
+        var host = await enrollment.AuthenticateAsync(context.RequestHeaders.GetValue("authorization"), RemoteAddress(context), ct);
+        // Headers now tell the agent its credential was accepted (it resets its backoff on them).
+        await context.WriteResponseHeadersAsync([]);
         if (!await requestStream.MoveNext(ct) || requestStream.Current.KindCase != AgentMessage.KindOneofCase.Hello)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "The first message of a session must be hello."));
         }
+        // The credential says which host this is; the name the agent sends is informational.
         var hello = requestStream.Current.Hello;
-        if (string.IsNullOrWhiteSpace(hello.HostName))
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "hello.host_name must not be empty."));
-        }
+        hello.HostName = host;
 
-        var host = hello.HostName;
         using var session = sessions.Open(host);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, session.Closed);
         fleet.HostConnected(hello);
@@ -40,7 +49,7 @@ public sealed partial class AgentHubService(
         var writing = WriteAsync(session, responseStream, stop.Token);
         try
         {
-            await publisher.PublishAsync(host, stop.Token);
+            await publisher.PublishAsync(host, stop.Token, hello.LastAppliedGeneration);
             while (await NextAsync(requestStream, stop.Token))
             {
                 fleet.HostSeen(host);
@@ -53,16 +62,20 @@ public sealed partial class AgentHubService(
                     case AgentMessage.KindOneofCase.ApplyResult:
                         await releases.CompleteAsync(host, message.ApplyResult, stop.Token);
                         break;
+                    case AgentMessage.KindOneofCase.LogChunk:
+                        logs.OnChunk(session, message.LogChunk);
+                        break;
                 }
             }
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            // Timed out or replaced by a newer session of the same host.
+            // Timed out, revoked, or replaced by a newer session of the same host.
         }
         finally
         {
             await stop.CancelAsync();
+            logs.OnSessionEnded(session);
             if (sessions.Remove(session))
             {
                 fleet.HostDisconnected(host);
@@ -77,6 +90,9 @@ public sealed partial class AgentHubService(
             }
         }
     }
+
+    private static string RemoteAddress(ServerCallContext context) =>
+        context.GetHttpContext().Connection.RemoteIpAddress?.ToString() ?? context.Peer;
 
     /// <summary>Waits for the next agent message, but no longer than the agent timeout (heartbeats come every few seconds).</summary>
     private async Task<bool> NextAsync(IAsyncStreamReader<AgentMessage> stream, CancellationToken ct)

@@ -46,4 +46,21 @@ public sealed class AgentSessions
 
     public bool Send(string host, ConsoleMessage message) =>
         _sessions.TryGetValue(host, out var session) && session.Outbound.Writer.TryWrite(message);
+
+    /// <summary>Sends to one specific session (not a newer one of the same host).</summary>
+    public static bool Send(AgentSession session, ConsoleMessage message) => session.Outbound.Writer.TryWrite(message);
+
+    public bool IsConnected(string host) => _sessions.ContainsKey(host);
+
+    /// <summary>The host's current session, if its agent is connected.</summary>
+    public AgentSession? Find(string host) => _sessions.GetValueOrDefault(host);
+
+    /// <summary>Ends the host's session (revoked credential).</summary>
+    public void Close(string host)
+    {
+        if (_sessions.TryGetValue(host, out var session))
+        {
+            session.Close();
+        }
+    }
 }

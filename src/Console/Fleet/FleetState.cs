@@ -11,10 +11,11 @@ public sealed record HostView(
     DateTimeOffset? OfflineSince,
     string AgentVersion,
     string EngineVersion,
-    long AppliedGeneration);
-
-/// <summary>An app's published desired state: target hosts and config hash per service.</summary>
-public sealed record DesiredApp(IReadOnlyList<string> Hosts, IReadOnlyDictionary<string, string> ServiceHashes);
+    long AppliedGeneration)
+{
+    /// <summary>pending, enrolled, revoked or unenrolled (see <see cref="EnrollmentState"/>).</summary>
+    public string Enrollment { get; init; } = EnrollmentState.Unenrolled;
+}
 
 /// <summary>The latest status of one service on one host.</summary>
 public sealed record ServiceView(string Host, string App, string Service, ServiceStatus Status, DateTimeOffset UpdatedAt);
@@ -28,7 +29,7 @@ public sealed class FleetState(TimeProvider time)
     private readonly ConcurrentDictionary<string, HostView> _hosts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Host, string App, string Service), ServiceView> _services = new();
     private readonly ConcurrentDictionary<string, string> _appErrors = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, DesiredApp> _desired = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Host, string App), IReadOnlyDictionary<string, string>> _desired = new();
     private readonly Lock _subscribersGate = new();
     private ImmutableSubscribers _subscribers = new([]);
 
@@ -40,13 +41,24 @@ public sealed class FleetState(TimeProvider time)
     /// <summary>Apps whose source currently fails to fetch or render, with the reason.</summary>
     public IReadOnlyDictionary<string, string> AppErrors => new Dictionary<string, string>(_appErrors, StringComparer.Ordinal);
 
-    /// <summary>What the console last published per app: the hosts and each service's config hash.</summary>
-    public IReadOnlyDictionary<string, DesiredApp> Desired => new Dictionary<string, DesiredApp>(_desired, StringComparer.Ordinal);
+    /// <summary>What the console last published, per host and app: each service's config hash.</summary>
+    public IReadOnlyDictionary<(string Host, string App), IReadOnlyDictionary<string, string>> Desired =>
+        new Dictionary<(string Host, string App), IReadOnlyDictionary<string, string>>(_desired);
 
-    /// <summary>Records an app's published desired state, so the fleet view can tell "not applied yet" from "synced".</summary>
-    public void SetDesired(string app, IReadOnlyList<string> hosts, IReadOnlyDictionary<string, string> serviceHashes)
+    /// <summary>Records a host's published desired state, so the fleet view can tell "not applied yet" from "synced".</summary>
+    public void SetDesired(string host, IEnumerable<AppDesiredState> apps)
     {
-        _desired[app] = new DesiredApp(hosts, serviceHashes);
+        var current = apps.ToDictionary(
+            a => (host, a.App),
+            a => (IReadOnlyDictionary<string, string>)a.Services.ToDictionary(s => s.Spec.Name, s => s.ConfigHash, StringComparer.Ordinal));
+        foreach (var stale in _desired.Keys.Where(k => k.Host == host && !current.ContainsKey(k)))
+        {
+            _desired.TryRemove(stale, out _);
+        }
+        foreach (var (key, hashes) in current)
+        {
+            _desired[key] = hashes;
+        }
         Notify();
     }
 
@@ -60,9 +72,35 @@ public sealed class FleetState(TimeProvider time)
         return new Subscription(this, onChange);
     }
 
+    /// <summary>A host the console knows (created for enrollment, or remembered from before a restart) without a live agent.</summary>
+    public void HostRegistered(string host, string enrollment)
+    {
+        _hosts.AddOrUpdate(
+            host,
+            // An enrolled host not connected (yet) counts as offline from now: the console cannot know better after a restart.
+            _ => new HostView(host, false, null, enrollment == EnrollmentState.Enrolled ? time.GetUtcNow() : null, "", "", 0) { Enrollment = enrollment },
+            (_, view) => view with { Enrollment = enrollment });
+        Notify();
+    }
+
+    public void SetEnrollment(string host, string enrollment)
+    {
+        if (_hosts.TryGetValue(host, out var view) && view.Enrollment != enrollment)
+        {
+            _hosts[host] = view with { Enrollment = enrollment };
+            Notify();
+        }
+        else if (view is null)
+        {
+            HostRegistered(host, enrollment);
+        }
+    }
+
     public void HostConnected(Hello hello)
     {
-        _hosts[hello.HostName] = new HostView(hello.HostName, true, time.GetUtcNow(), null, hello.AgentVersion, hello.EngineVersion, hello.LastAppliedGeneration);
+        var host = hello.HostName;
+        var view = new HostView(host, true, time.GetUtcNow(), null, hello.AgentVersion, hello.EngineVersion, hello.LastAppliedGeneration) { Enrollment = EnrollmentState.Enrolled };
+        _hosts[host] = view;
         Notify();
     }
 

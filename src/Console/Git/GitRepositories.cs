@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using ConOps.Console.Apps;
 using LibGit2Sharp;
+using LibGit2Sharp.Handlers;
 using Microsoft.Extensions.Options;
 
 namespace ConOps.Console.Git;
@@ -9,61 +11,84 @@ namespace ConOps.Console.Git;
 /// <summary>A commit as the console records it.</summary>
 public sealed record GitCommit(string Sha, string Message, string Author, DateTimeOffset When);
 
+/// <summary>A repository and the credentials to read it.</summary>
+public sealed record GitSource(string Url, GitAuth? Auth)
+{
+    /// <summary>Identifies the repository and its credentials without revealing them (poll grouping, caches).</summary>
+    public string Key => Auth is null ? Url : $"{Url}#{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{Auth.Username}\n{Auth.Password}\n{Auth.Token}\n{Auth.SshPrivateKey}\n{Auth.SshKnownHosts}")))[..12]}";
+}
+
 /// <summary>
 /// One bare clone per repository URL, shared by every app that uses it. Apps read their folder from a
 /// commit's tree (exported to a checkout folder), so apps on different branches never fight over a work tree.
+/// HTTPS uses user/password or a token; SSH runs the system ssh with the app's key and strict known_hosts checking.
 /// </summary>
-public sealed class GitRepositories(IOptions<ConsoleOptions> options)
+public sealed class GitRepositories(IOptions<ConsoleOptions> options, SshCommands ssh)
 {
     /// <summary>Upper bound for one app's exported folder, so a huge repository cannot fill the disk.</summary>
     public const long MaxExportBytes = 64L * 1024 * 1024;
 
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
 
-    /// <summary>The commit the remote branch points at, without fetching anything (one ref listing).</summary>
-    public static string? RemoteHead(string url, string branch)
+    /// <summary>
+    /// Where the followed reference points now, from one reference listing (nothing is downloaded).
+    /// Null when the branch or tag does not exist. A pinned commit is returned as is.
+    /// </summary>
+    public async Task<string?> RemoteTargetAsync(GitSource source, GitRefKind kind, string refName, CancellationToken ct)
     {
-        foreach (var reference in Repository.ListRemoteReferences(url))
+        if (kind == GitRefKind.Commit)
         {
-            if (reference.CanonicalName == $"refs/heads/{branch}")
-            {
-                return reference.TargetIdentifier;
-            }
+            return refName;
         }
-        return null;
+        await EnsureCloneAsync(source, ct);
+        return await Task.Run(() =>
+        {
+            using var repo = new Repository(ClonePath(source.Url));
+            var remote = repo.Network.Remotes["origin"];
+            var references = Guard(source, credentials => repo.Network.ListReferences(remote, credentials).ToList());
+            if (kind == GitRefKind.Branch)
+            {
+                return references.FirstOrDefault(r => r.CanonicalName == $"refs/heads/{refName}")?.TargetIdentifier;
+            }
+            // An annotated tag lists twice: the tag object and, with ^{}, the commit it points at.
+            return (references.FirstOrDefault(r => r.CanonicalName == $"refs/tags/{refName}^{{}}")
+                ?? references.FirstOrDefault(r => r.CanonicalName == $"refs/tags/{refName}"))?.TargetIdentifier;
+        }, ct);
     }
 
-    /// <summary>Clones or fetches the repository and returns the branch's newest commit.</summary>
-    public async Task<GitCommit> FetchAsync(string url, string branch, CancellationToken ct)
+    /// <summary>Fetches the repository and returns the commit the followed reference names.</summary>
+    public async Task<GitCommit> FetchAsync(GitSource source, GitRefKind kind, string refName, CancellationToken ct)
     {
-        var gate = _locks.GetOrAdd(url, _ => new SemaphoreSlim(1, 1));
+        await EnsureCloneAsync(source, ct);
+        var gate = _locks.GetOrAdd(source.Url, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
         try
         {
-            return await Task.Run(() => Fetch(url, branch), ct);
+            return await Task.Run(() =>
+            {
+                using var repo = new Repository(ClonePath(source.Url));
+                Guard(source, credentials =>
+                {
+                    Commands.Fetch(repo, "origin", ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"],
+                        new FetchOptions { Prune = true, CredentialsProvider = credentials, TagFetchMode = TagFetchMode.None }, "conops fetch");
+                    return true;
+                });
+                var commit = kind switch
+                {
+                    GitRefKind.Branch => repo.Branches[$"origin/{refName}"]?.Tip
+                        ?? throw new GitSourceException($"branch '{refName}' does not exist in {source.Url}", transient: false),
+                    GitRefKind.Tag => repo.Tags[refName]?.PeeledTarget as Commit
+                        ?? throw new GitSourceException($"tag '{refName}' does not exist in {source.Url} (or does not point at a commit)", transient: false),
+                    _ => repo.Lookup<Commit>(refName)
+                        ?? throw new GitSourceException($"commit {refName} does not exist in {source.Url}", transient: false),
+                };
+                return new GitCommit(commit.Sha, commit.MessageShort, $"{commit.Author.Name} <{commit.Author.Email}>", commit.Author.When);
+            }, ct);
         }
         finally
         {
             gate.Release();
         }
-    }
-
-    private GitCommit Fetch(string url, string branch)
-    {
-        var path = ClonePath(url);
-        if (!Repository.IsValid(path))
-        {
-            if (Directory.Exists(path))
-            {
-                Directory.Delete(path, recursive: true);
-            }
-            Repository.Clone(url, path, new CloneOptions { IsBare = true });
-        }
-        using var repo = new Repository(path);
-        Commands.Fetch(repo, "origin", ["+refs/heads/*:refs/remotes/origin/*"], new FetchOptions { Prune = true }, "conops fetch");
-        var tip = repo.Branches[$"origin/{branch}"]?.Tip
-            ?? throw new GitSourceException($"branch '{branch}' does not exist in {url}");
-        return new GitCommit(tip.Sha, tip.MessageShort, $"{tip.Author.Name} <{tip.Author.Email}>", tip.Author.When);
     }
 
     /// <summary>
@@ -80,12 +105,12 @@ public sealed class GitRepositories(IOptions<ConsoleOptions> options)
             await Task.Run(() =>
             {
                 using var repo = new Repository(ClonePath(url));
-                var commit = repo.Lookup<Commit>(sha) ?? throw new GitSourceException($"commit {sha} is not in the clone of {url}");
+                var commit = repo.Lookup<Commit>(sha) ?? throw new GitSourceException($"commit {sha} is not in the clone of {url}", transient: true);
                 Tree? tree = commit.Tree;
                 if (relative.Length > 0)
                 {
                     tree = commit[relative]?.Target as Tree
-                        ?? throw new GitSourceException($"folder '{folder}' does not exist at {sha[..12]}");
+                        ?? throw new GitSourceException($"folder '{folder}' does not exist at {sha[..12]}", transient: false);
                 }
                 var staging = target + ".new";
                 if (Directory.Exists(staging))
@@ -107,6 +132,129 @@ public sealed class GitRepositories(IOptions<ConsoleOptions> options)
         }
     }
 
+    /// <summary>The content of one file of a commit (the fleet file), bounded by <paramref name="maxBytes"/>.</summary>
+    public async Task<string> ReadFileAsync(string url, string sha, string path, long maxBytes, CancellationToken ct)
+    {
+        var relative = NormalizeFolder(path);
+        return await Task.Run(() =>
+        {
+            using var repo = new Repository(ClonePath(url));
+            var commit = repo.Lookup<Commit>(sha) ?? throw new GitSourceException($"commit {sha} is not in the clone of {url}", transient: true);
+            var blob = commit[relative]?.Target as Blob ?? throw new GitSourceException($"file '{path}' does not exist at {sha[..12]}", transient: false);
+            if (blob.Size > maxBytes)
+            {
+                throw new GitSourceException($"file '{path}' is larger than {maxBytes / 1024} KiB", transient: false);
+            }
+            return blob.GetContentText();
+        }, ct);
+    }
+
+    private async Task EnsureCloneAsync(GitSource source, CancellationToken ct)
+    {
+        var gate = _locks.GetOrAdd(source.Url, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            var path = ClonePath(source.Url);
+            if (!Repository.IsValid(path))
+            {
+                if (Directory.Exists(path))
+                {
+                    Directory.Delete(path, recursive: true);
+                }
+                Repository.Init(path, isBare: true);
+            }
+            using var repo = new Repository(path);
+            if (repo.Network.Remotes["origin"] is null)
+            {
+                repo.Network.Remotes.Add("origin", source.Url);
+            }
+            else if (repo.Network.Remotes["origin"].Url != source.Url)
+            {
+                repo.Network.Remotes.Update("origin", r => r.Url = source.Url);
+            }
+            // libgit2 runs the system ssh; the wrapper carries this app's key and known_hosts (the credentials
+            // callback is never asked for SSH). Set every time: the key may have been changed.
+            if (IsSsh(source.Url))
+            {
+                repo.Config.Set("core.sshCommand", ssh.Prepare(source.Auth));
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The credentials callback. libgit2 turns an exception thrown here into its own terse error, so the real cause
+    /// is kept in <paramref name="failure"/> and rethrown by <see cref="Guard{T}"/>.
+    /// </summary>
+    private static CredentialsHandler Credentials(GitSource source, CallbackFailure failure)
+    {
+        var secret = source.Auth?.Token is { Length: > 0 } token ? token : source.Auth?.Password;
+        if (string.IsNullOrEmpty(secret) || IsSsh(source.Url))
+        {
+            // Asked only when the server wants credentials the app does not have.
+            return (_, _, _) => throw failure.Set(new GitSourceException($"{source.Url} requires credentials: give the app a user name and token or password (git.username, git.token)", transient: false));
+        }
+        var user = source.Auth?.Username is { Length: > 0 } name ? name : "x-access-token";
+        var attempts = 0;
+        return (_, _, _) =>
+        {
+            // libgit2 asks again after each refusal; one refusal is an answer.
+            if (++attempts > 1)
+            {
+                throw failure.Set(new GitSourceException($"{source.Url} refused the credentials of user '{user}' (check the user name and token/password)", transient: false));
+            }
+            return new UsernamePasswordCredentials { Username = user, Password = secret };
+        };
+    }
+
+    private sealed class CallbackFailure
+    {
+        public GitSourceException? Error { get; private set; }
+
+        public GitSourceException Set(GitSourceException error) => Error = error;
+    }
+
+    /// <summary>ssh://... or scp-style user@host:path.</summary>
+    public static bool IsSsh(string url) =>
+        url.StartsWith("ssh://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("git+ssh://", StringComparison.OrdinalIgnoreCase)
+        || (!url.Contains("://", StringComparison.Ordinal) && System.Text.RegularExpressions.Regex.IsMatch(url, @"^[\w.-]+@[\w.-]+:"));
+
+    /// <summary>Runs a network operation and turns libgit2's terse errors into a cause a user can act on.</summary>
+    private T Guard<T>(GitSource source, Func<CredentialsHandler, T> action)
+    {
+        var failure = new CallbackFailure();
+        try
+        {
+            return action(Credentials(source, failure));
+        }
+        catch (LibGit2SharpException ex)
+        {
+            if (failure.Error is not null)
+            {
+                throw failure.Error;
+            }
+            var sshSays = IsSsh(source.Url) ? ssh.LastError(source.Auth) : "";
+            throw Explain(source.Url, sshSays.Length > 0 ? $"{ex.Message}: {sshSays}" : ex.Message);
+        }
+    }
+
+    public static GitSourceException Explain(string url, string message)
+    {
+        static bool Has(string text, string part) => text.Contains(part, StringComparison.OrdinalIgnoreCase);
+        return message switch
+        {
+            _ when Has(message, "Host key verification failed") => new($"the SSH host key of {url} is not trusted: add the server's known_hosts line to the app (git.sshKnownHosts) ({message.Trim()})", transient: false),
+            _ when Has(message, "Permission denied") => new($"{url} refused the SSH key ({message.Trim()})", transient: false),
+            _ when Has(message, "401") || Has(message, "authentication") || Has(message, "replays") => new($"{url} requires valid credentials: authentication failed ({message.Trim()})", transient: false),
+            _ when Has(message, "404") || Has(message, "not found") || Has(message, "does not appear to be a git repository") || Has(message, "could not find repository") => new($"repository {url} does not exist or is not readable ({message.Trim()})", transient: false),
+            _ => new($"cannot reach repository {url}: {message.Trim()}", transient: true),
+        };
+    }
+
     private static void WriteTree(Tree tree, string directory, ref long written)
     {
         Directory.CreateDirectory(directory);
@@ -123,7 +271,7 @@ public sealed class GitRepositories(IOptions<ConsoleOptions> options)
                     written += blob.Size;
                     if (written > MaxExportBytes)
                     {
-                        throw new GitSourceException($"the app folder is larger than {MaxExportBytes / 1024 / 1024} MiB");
+                        throw new GitSourceException($"the app folder is larger than {MaxExportBytes / 1024 / 1024} MiB", transient: false);
                     }
                     using (var content = blob.GetContentStream())
                     using (var file = File.Create(destination))
@@ -152,12 +300,16 @@ public sealed class GitRepositories(IOptions<ConsoleOptions> options)
             {
                 if (parts.Count == 0)
                 {
-                    throw new GitSourceException($"path '{folder}' leaves the repository");
+                    throw new GitSourceException($"path '{folder}' leaves the repository", transient: false);
                 }
                 parts.RemoveAt(parts.Count - 1);
                 continue;
             }
             parts.Add(part);
+        }
+        if (Path.IsPathRooted(folder ?? ""))
+        {
+            throw new GitSourceException($"path '{folder}' leaves the repository", transient: false);
         }
         return string.Join('/', parts);
     }
@@ -169,5 +321,8 @@ public sealed class GitRepositories(IOptions<ConsoleOptions> options)
     }
 }
 
-/// <summary>A Git problem the user must fix (missing branch, folder, ...), as opposed to a transient failure.</summary>
-public sealed class GitSourceException(string message) : Exception(message);
+/// <summary>A Git problem with its cause; <see cref="Transient"/> when retrying later may help (network), false when the user must act.</summary>
+public sealed class GitSourceException(string message, bool transient) : Exception(message)
+{
+    public bool Transient { get; } = transient;
+}

@@ -12,6 +12,12 @@ public sealed class ConOpsDb(DbContextOptions<ConOpsDb> options) : DbContext(opt
 
     public DbSet<ReleaseRecord> Releases => Set<ReleaseRecord>();
 
+    public DbSet<HostCredentialRecord> HostCredentials => Set<HostCredentialRecord>();
+
+    public DbSet<JoinTokenRecord> JoinTokens => Set<JoinTokenRecord>();
+
+    public DbSet<Sync.AppHostStateRecord> AppHostStates => Set<Sync.AppHostStateRecord>();
+
     public DbSet<Notifications.NotificationTargetRecord> NotificationTargets => Set<Notifications.NotificationTargetRecord>();
 
     public DbSet<Notifications.NotificationRuleRecord> NotificationRules => Set<Notifications.NotificationRuleRecord>();
@@ -31,12 +37,27 @@ public sealed class ConOpsDb(DbContextOptions<ConOpsDb> options) : DbContext(opt
             app.HasKey(a => a.Name);
             app.Property(a => a.Hosts);
         });
-        modelBuilder.Entity<HostRecord>().HasKey(h => h.Name);
+        modelBuilder.Entity<HostRecord>(host =>
+        {
+            host.HasKey(h => h.Name);
+            host.Property(h => h.Labels).HasConversion(Sync.JsonColumn.Converter<Dictionary<string, string>>(), Sync.JsonColumn.Comparer<Dictionary<string, string>>());
+        });
+        modelBuilder.Entity<Sync.AppHostStateRecord>().HasKey(s => new { s.App, s.Host });
         modelBuilder.Entity<ReleaseRecord>(release =>
         {
             release.HasIndex(r => new { r.App, r.Host, r.Generation });
             release.HasIndex(r => r.CreatedAt);
             release.OwnsMany(r => r.Services, s => s.ToJson());
+        });
+        modelBuilder.Entity<HostCredentialRecord>(credential =>
+        {
+            credential.HasIndex(c => c.Hash).IsUnique();
+            credential.HasIndex(c => c.Host);
+        });
+        modelBuilder.Entity<JoinTokenRecord>(token =>
+        {
+            token.HasKey(t => t.Hash);
+            token.HasIndex(t => t.Host);
         });
         Notifications.NotificationModel.Configure(modelBuilder);
     }
@@ -66,6 +87,12 @@ public sealed class AppRecord
 
     /// <summary>Commit the last good state came from.</summary>
     public string? LastGoodCommit { get; set; }
+
+    /// <summary>The full app definition as JSON, without its secrets (see <see cref="ProtectedSecrets"/>).</summary>
+    public string? Definition { get; set; }
+
+    /// <summary>Git and registry secrets, encrypted with ASP.NET Core Data Protection (keys in the data directory).</summary>
+    public string? ProtectedSecrets { get; set; }
 }
 
 /// <summary>A host, remembered across restarts so desired-state generations only ever grow.</summary>
@@ -77,6 +104,12 @@ public sealed class HostRecord
 
     /// <summary>The desired state last assembled for the host (protobuf bytes), to detect real changes.</summary>
     public byte[]? DesiredState { get; set; }
+
+    /// <summary>Labels apps select hosts by (hostSelector), e.g. role=web.</summary>
+    public Dictionary<string, string> Labels { get; set; } = [];
+
+    /// <summary>"fleet-file" when declared in the fleet file, "api" when labelled through the API, "" when only seen.</summary>
+    public string Source { get; set; } = "";
 }
 
 /// <summary>One deployment of one app to one host.</summary>
@@ -97,7 +130,7 @@ public sealed class ReleaseRecord
 
     public string CommitAuthor { get; set; } = "";
 
-    /// <summary>poll, manual, deploy, self-heal, sync.</summary>
+    /// <summary>poll, webhook, manual, rollback, self-heal, sync.</summary>
     public string Trigger { get; set; } = "";
 
     /// <summary>pending, succeeded, failed, no-change.</summary>
@@ -108,6 +141,12 @@ public sealed class ReleaseRecord
     public DateTimeOffset? FinishedAt { get; set; }
 
     public List<ServiceOutcomeRecord> Services { get; set; } = [];
+
+    /// <summary>The normalized desired state deployed (JSON of AppDesiredState, pinned digests included, no credentials): what a rollback redeploys.</summary>
+    public string? Model { get; set; }
+
+    /// <summary>Who asked for it (API/UI user), empty for automatic releases.</summary>
+    public string User { get; set; } = "";
 }
 
 /// <summary>What happened to one service in a release.</summary>
@@ -121,4 +160,52 @@ public sealed class ServiceOutcomeRecord
     public string Action { get; set; } = "";
 
     public string? Error { get; set; }
+
+    /// <summary>Image reference as written in the compose file.</summary>
+    public string Image { get; set; } = "";
+
+    /// <summary>The digest the image was pinned to, when known.</summary>
+    public string ImageDigest { get; set; } = "";
+}
+
+/// <summary>A host's agent credential (fleet enrollment). Only the SHA-256 hash of the secret is kept.</summary>
+public sealed class HostCredentialRecord
+{
+    public long Id { get; set; }
+
+    public required string Host { get; set; }
+
+    /// <summary>Lower-case hex SHA-256 of the credential.</summary>
+    public required string Hash { get; set; }
+
+    /// <summary>The agent that enrolled with it (informational).</summary>
+    public string AgentId { get; set; } = "";
+
+    /// <summary>"join" (enrolled with a join token), "rotation" or "local" (the all-in-one agent).</summary>
+    public string Origin { get; set; } = "join";
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? LastUsedAt { get; set; }
+
+    /// <summary>Set when revoked (by an operator, or superseded by a rotated credential).</summary>
+    public DateTimeOffset? RevokedAt { get; set; }
+
+    public string? RevokedReason { get; set; }
+}
+
+/// <summary>A one-time join token for a host (fleet enrollment). Only the SHA-256 hash of the token is kept.</summary>
+public sealed class JoinTokenRecord
+{
+    /// <summary>Lower-case hex SHA-256 of the token.</summary>
+    public required string Hash { get; set; }
+
+    public required string Host { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset ExpiresAt { get; set; }
+
+    /// <summary>Set once the token was exchanged for a credential, or invalidated by a newer token or a revoke.</summary>
+    public DateTimeOffset? UsedAt { get; set; }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using ConOps.Agent;
+using ConOps.Console.Fleet;
 using Microsoft.Extensions.Options;
 
 namespace ConOps.Console.Hosting;
@@ -26,11 +27,13 @@ public static class HostingExtensions
 
         var options = builder.Configuration.GetSection(ConsoleOptions.Section).Get<ConsoleOptions>() ?? new ConsoleOptions();
         var ui = new Uri(options.UiUrl);
-        var agents = new Uri(options.AgentUrl);
+        // The agent port: TLS with the console's own (or the operator's) certificate unless plain http is explicitly allowed.
+        var agents = AgentListener.Create(builder.Configuration, options.AgentUrl, options.DataDirectory);
+        builder.Services.AddSingleton(agents);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            Listen(kestrel, ui, Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1);
-            Listen(kestrel, agents, Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+            Listen(kestrel, ui, listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1);
+            Listen(kestrel, agents.Url, agents.Configure);
         });
         return builder;
     }
@@ -43,14 +46,18 @@ public static class HostingExtensions
         {
             return services;
         }
+        // Registered before the agent so its credential exists before the agent's connection starts.
+        services.AddHostedService<LocalAgentEnrollment>();
         services.AddConOpsAgent(configuration, section);
-        services.PostConfigure<AgentOptions>(agent =>
+        services.AddOptions<AgentOptions>().PostConfigure<AgentListener>((agent, listener) =>
         {
             var console = configuration.GetSection(ConsoleOptions.Section).Get<ConsoleOptions>() ?? new ConsoleOptions();
             if (string.IsNullOrEmpty(configuration[$"{section}:ConsoleUrl"]))
             {
-                agent.ConsoleUrl = console.AgentUrl.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal);
+                agent.ConsoleUrl = listener.LoopbackUrl;
             }
+            // Loopback TLS, pinned to the console's own certificate: the same path a remote agent takes.
+            agent.CertificateFingerprint = listener.Certificate?.Fingerprint ?? "";
             if (string.IsNullOrEmpty(configuration[$"{section}:HostName"]))
             {
                 agent.HostName = "local";
@@ -69,8 +76,9 @@ public static class HostingExtensions
         var options = app.Services.GetRequiredService<IOptions<ConsoleOptions>>().Value;
         var agent = app.Services.GetService<IOptions<AgentOptions>>()?.Value;
         app.Logger.LogInformation(
-            "ConOps console: UI {UiUrl}, agents {AgentUrl}, data {DataDirectory}, poll every {PollInterval}, local agent {LocalAgent}",
-            options.UiUrl, options.AgentUrl, Path.GetFullPath(options.DataDirectory), options.PollInterval,
+            "ConOps console: UI {UiUrl}, agents {AgentUrl} ({AgentTls}), data {DataDirectory}, poll every {PollInterval}, local agent {LocalAgent}",
+            options.UiUrl, options.AgentUrl, app.Services.GetRequiredService<AgentListener>().Certificate is { } certificate ? $"TLS, certificate {certificate.Source}, SHA-256 {certificate.Fingerprint}" : "plain http, explicitly allowed",
+            Path.GetFullPath(options.DataDirectory), options.PollInterval,
             agent is null ? "off" : $"host '{agent.HostName}' on {agent.DockerEndpoint}");
     }
 
@@ -82,20 +90,19 @@ public static class HostingExtensions
         }
     }
 
-    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, Uri url, Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols protocols)
+    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, Uri url, Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> configure)
     {
-        void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen) => listen.Protocols = protocols;
         if (url.Host is "localhost")
         {
-            kestrel.ListenLocalhost(url.Port, Configure);
+            kestrel.ListenLocalhost(url.Port, configure);
         }
         else if (url.Host is "0.0.0.0" or "*" or "+")
         {
-            kestrel.ListenAnyIP(url.Port, Configure);
+            kestrel.ListenAnyIP(url.Port, configure);
         }
         else
         {
-            kestrel.Listen(IPAddress.Parse(url.Host.Trim('[', ']')), url.Port, Configure);
+            kestrel.Listen(IPAddress.Parse(url.Host.Trim('[', ']')), url.Port, configure);
         }
     }
 }

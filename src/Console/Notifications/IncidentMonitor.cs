@@ -97,13 +97,14 @@ public sealed partial class IncidentMonitor(
         var now = time.GetUtcNow();
         var hosts = fleet.Hosts.ToDictionary(h => h.Name, StringComparer.Ordinal);
         var knownHosts = await db.Hosts.AsNoTracking().Select(h => h.Name).ToListAsync(ct);
-        var apps = await db.Apps.AsNoTracking().Select(a => new { a.Name, a.LastGoodState, a.Hosts }).ToListAsync(ct);
-        var selfHealOff = apps
-            .Where(a => a.LastGoodState is not null && AppDesiredState.Parser.ParseFrom(a.LastGoodState).Policy is { SelfHeal: false })
-            .Select(a => a.Name)
-            .ToHashSet(StringComparer.Ordinal);
+        var apps = await db.Apps.AsNoTracking().Select(a => new { a.Name, a.Hosts }).ToListAsync(ct);
+        var appHostStates = await db.AppHostStates.AsNoTracking().ToListAsync(ct);
+        var selfHealOff = appHostStates
+            .Where(s => s.Deployed is not null && AppDesiredState.Parser.ParseFrom(s.Deployed).Policy is { SelfHeal: false })
+            .Select(s => (s.App, s.Host))
+            .ToHashSet();
 
-        var seen = Conditions(hosts, knownHosts, selfHealOff, now);
+        var seen = Conditions(hosts, knownHosts, appHostStates, selfHealOff);
         var settled = now - startedAt >= options.Value.StartupGrace;
         var changes = tracker.Evaluate(seen, c => settled && IsKnown(c, hosts), now);
         if (changes.Opened.Count == 0 && changes.Resolved.Count == 0)
@@ -150,9 +151,21 @@ public sealed partial class IncidentMonitor(
     }
 
     /// <summary>Everything wrong right now, from the live fleet picture and the latest release outcomes.</summary>
-    private List<Condition> Conditions(Dictionary<string, HostView> hosts, List<string> knownHosts, HashSet<string> selfHealOff, DateTimeOffset now)
+    private List<Condition> Conditions(Dictionary<string, HostView> hosts, List<string> knownHosts, List<Sync.AppHostStateRecord> appHostStates, HashSet<(string App, string Host)> selfHealOff)
     {
         var seen = new List<Condition>();
+        foreach (var state in appHostStates)
+        {
+            if (state.Pending is not null)
+            {
+                var commit = state.PendingCommit is { Length: > 7 } sha ? sha[..7] : state.PendingCommit;
+                seen.Add(new Condition(NotificationEvents.PendingApproval, state.App, state.Host, null, $"commit {commit} \"{state.PendingMessage}\" waits for approval since {state.PendingSince:u}"));
+            }
+            if (state.PausedReason is not null)
+            {
+                seen.Add(new Condition(NotificationEvents.RolledBack, state.App, state.Host, null, state.PausedReason));
+            }
+        }
         foreach (var name in knownHosts.Union(hosts.Keys, StringComparer.Ordinal))
         {
             if (!hosts.TryGetValue(name, out var host))
@@ -186,7 +199,7 @@ public sealed partial class IncidentMonitor(
             {
                 seen.Add(new Condition(NotificationEvents.HealthDegraded, service.App, service.Host, service.Service, service.Status.Reason));
             }
-            if (service.Status.Sync == SyncStatus.OutOfSync && selfHealOff.Contains(service.App))
+            if (service.Status.Sync == SyncStatus.OutOfSync && selfHealOff.Contains((service.App, service.Host)))
             {
                 var fields = service.Status.DriftedFields.Count > 0 ? $" ({string.Join(", ", service.Status.DriftedFields)})" : "";
                 seen.Add(new Condition(NotificationEvents.DriftDetected, service.App, service.Host, service.Service, $"live container differs from Git{fields} and self-heal is off: {service.Status.Reason}"));
@@ -200,6 +213,7 @@ public sealed partial class IncidentMonitor(
     {
         NotificationEvents.HostOffline or NotificationEvents.PendingApproval => true,
         NotificationEvents.SyncFailed when condition.Host is null => true,
+        NotificationEvents.RolledBack when condition.Service is null => true,
         NotificationEvents.SyncFailed or NotificationEvents.RolledBack => releases.Knows(condition.App ?? "", condition.Host ?? ""),
         _ => condition.Host is not null && hosts.TryGetValue(condition.Host, out var host) && host.Connected,
     };

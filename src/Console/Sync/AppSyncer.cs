@@ -1,69 +1,93 @@
+using System.Collections.Concurrent;
+using ConOps.Console.Apps;
 using ConOps.Console.Compose;
 using ConOps.Console.Fleet;
 using ConOps.Console.Git;
 using ConOps.Console.History;
+using ConOps.Console.Registry;
 using ConOps.Contract;
 using ConOps.Shared;
 using Google.Protobuf;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using LibGit2SharpException = LibGit2Sharp.LibGit2SharpException;
 
 namespace ConOps.Console.Sync;
 
 /// <summary>
-/// Turns Git into desired state, one app at a time: fetch -> render -> hash -> compare -> publish -> record.
-/// Poll ticks, API calls and start-up only enqueue; the coalescing queue makes sure an app never syncs twice
-/// at once. A failing app shows its error and keeps its last good state; the others carry on.
+/// Why an app is synced, and by whom. <paramref name="Host"/> limits manual actions to one host;
+/// <paramref name="Deploy"/> is a person's explicit "sync now": it deploys where approval is required and resumes a paused host.
+/// </summary>
+public sealed record SyncRequest(bool Force = false, string Trigger = "poll", string User = "", string? Host = null, bool ForceAgents = false, bool Deploy = false)
+{
+    /// <summary>Combines two requests that arrived while the app waited in the queue.</summary>
+    public SyncRequest Merge(SyncRequest other) => new(
+        Force || other.Force,
+        Rank(other.Trigger) > Rank(Trigger) ? other.Trigger : Trigger,
+        other.User.Length > 0 ? other.User : User,
+        Host == other.Host ? Host : null,
+        ForceAgents || other.ForceAgents,
+        Deploy || other.Deploy);
+
+    private static int Rank(string trigger) => trigger switch { "manual" => 3, "webhook" => 2, _ => 1 };
+}
+
+/// <summary>
+/// Turns Git into desired state, one app at a time: fetch -> render -> resolve digests -> hash -> plan ->
+/// publish -> record. Poll ticks, webhooks, API calls and start-up only enqueue; the coalescing queue makes sure
+/// an app never syncs twice at once. A failing app shows its error, keeps its last good state and is retried
+/// with backoff; the others carry on.
 /// </summary>
 public sealed partial class AppSyncer(
     IDbContextFactory<ConOpsDb> dbs,
     GitRepositories git,
+    DigestResolver digests,
+    SecretBox secrets,
     DesiredStatePublisher publisher,
+    AgentSessions sessions,
     ReleaseLog releases,
     FleetState fleet,
+    SourceStatus status,
     IOptions<ConsoleOptions> options,
+    IOptions<SourcesOptions> sources,
     TimeProvider time,
     ILogger<AppSyncer> log) : BackgroundService
 {
+
     private readonly CoalescingQueue _queue = new();
+    private readonly ConcurrentDictionary<string, SyncRequest> _requests = new(StringComparer.Ordinal);
 
-    // Remote head last synced per app, so a poll that finds the branch unmoved costs one ref listing.
-    private readonly Dictionary<string, string> _syncedHeads = new(StringComparer.Ordinal);
+    // Deploying, approving and rolling back change the same per-host rows: one at a time.
+    private readonly SemaphoreSlim _apply = new(1, 1);
 
-    public void Enqueue(string app, bool force = false) => _queue.Enqueue(app, force);
+    public void Enqueue(string app, SyncRequest request)
+    {
+        _requests.AddOrUpdate(app, request, (_, existing) => existing.Merge(request));
+        _queue.Enqueue(app, request.Force);
+    }
+
+    public void EnqueueAll(SyncRequest request) => Enqueue(CoalescingQueue.AllApps, request);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _ = PollAsync(stoppingToken);
+        EnqueueAll(new SyncRequest(Force: true));
         while (!stoppingToken.IsCancellationRequested)
         {
-            var (key, force) = await _queue.DequeueAsync(stoppingToken);
+            var (key, _) = await _queue.DequeueAsync(stoppingToken);
+            _requests.TryRemove(key, out var request);
+            request ??= new SyncRequest();
             var apps = key == CoalescingQueue.AllApps ? await AppNamesAsync(stoppingToken) : [key];
             foreach (var app in apps)
             {
                 try
                 {
-                    await SyncAsync(app, force, stoppingToken);
+                    await SyncAsync(app, request, stoppingToken);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     LogSyncCrashed(app, ex);
-                    fleet.SetAppError(app, $"internal error: {ex.Message}");
+                    Fail(app, $"internal error: {ex.Message}", transient: true);
                 }
             }
-        }
-    }
-
-    private async Task PollAsync(CancellationToken stoppingToken)
-    {
-        _queue.Enqueue(CoalescingQueue.AllApps, force: true);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            // +-10% jitter so many consoles (or many apps later) do not poll in lockstep.
-            var interval = options.Value.PollInterval * (0.9 + (Random.Shared.NextDouble() * 0.2));
-            await Task.Delay(interval, time, stoppingToken);
-            _queue.Enqueue(CoalescingQueue.AllApps);
         }
     }
 
@@ -73,131 +97,443 @@ public sealed partial class AppSyncer(
         return await db.Apps.Select(a => a.Name).ToListAsync(ct);
     }
 
-    private async Task SyncAsync(string name, bool force, CancellationToken ct)
+    private async Task SyncAsync(string name, SyncRequest request, CancellationToken ct)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var app = await db.Apps.FindAsync([name], ct);
-        if (app is null)
+        var record = await db.Apps.AsNoTracking().FirstOrDefaultAsync(a => a.Name == name, ct);
+        if (record is null)
         {
+            await RemoveFromHostsAsync(name, keep: [], ct);
+            status.Forget(name);
             return;
         }
+        var app = AppCatalog.Restore(record, secrets);
+        var source = new GitSource(app.RepoUrl, app.Git);
+        var runtime = status.Get(name);
 
-        // 1. Fetch: skip everything when the branch has not moved.
+        // 1. Fetch: one reference listing; nothing more when the branch has not moved and no digest check is due.
         string? head;
         try
         {
-            head = await Observability.ConsoleMetrics.TimedGitPoll(Task.Run(() => GitRepositories.RemoteHead(app.RepoUrl, app.Branch), ct));
+            head = await Observability.ConsoleMetrics.TimedGitPoll(git.RemoteTargetAsync(source, app.RefKind, app.RefName, ct));
         }
-        catch (LibGit2SharpException ex)
+        catch (GitSourceException ex)
         {
-            Fail(app.Name, $"cannot reach repository {app.RepoUrl}: {ex.Message}");
+            Fail(name, ex.Message, ex.Transient);
             return;
         }
         if (head is null)
         {
-            Fail(app.Name, $"branch '{app.Branch}' does not exist in {app.RepoUrl}");
+            Fail(name, $"{app.RefKind.ToString().ToLowerInvariant()} '{app.RefName}' does not exist in {app.RepoUrl}", transient: false);
             return;
         }
-        if (!force && _syncedHeads.GetValueOrDefault(app.Name) == head)
+        var digestCheckDue = time.GetUtcNow() - runtime.LastDigestCheck >= sources.Value.DigestCheckInterval;
+        if (!request.Force && runtime.Error is null && runtime.SyncedHead == head && !digestCheckDue)
         {
             return;
         }
 
         GitCommit commit;
-        AppDesiredState desired;
+        Dictionary<string, AppDesiredState> byHost;
+        List<string> warnings = [];
+        var targets = await TargetHostsAsync(db, app, ct);
+        var deployed = await db.AppHostStates.AsNoTracking().Where(s => s.App == name).ToDictionaryAsync(s => s.Host, StringComparer.Ordinal, ct);
         try
         {
-            commit = await git.FetchAsync(app.RepoUrl, app.Branch, ct);
-
-            // 2. Render: export the app's folder at that commit and normalize its compose file.
-            var checkout = Path.Combine(options.Value.DataDirectory, "checkouts", app.Name);
+            commit = await git.FetchAsync(source, app.RefKind, app.RefName, ct);
+            var checkout = Path.Combine(options.Value.DataDirectory, "checkouts", name);
             await git.ExportAsync(app.RepoUrl, commit.Sha, app.Path, checkout, ct);
-            // No files named: the default compose file and its override are discovered, and .env is read, as docker compose does.
-            var project = ComposeLoader.Load(new ComposeLoadRequest(checkout, [], new Dictionary<string, string>(), [], app.Name));
-
-            // 3. Hash: each service carries the hash of its normalized spec.
-            desired = new AppDesiredState
-            {
-                App = app.Name,
-                Revision = $"{app.Branch}@sha1:{commit.Sha}",
-                Policy = new SyncPolicy { SelfHeal = true, Prune = true },
-            };
-            desired.Services.AddRange(project.Services.Select(s => new DesiredService { Spec = s.Spec, ConfigHash = s.ConfigHash }));
-            desired.Networks.AddRange(project.Networks);
-            desired.Volumes.AddRange(project.Volumes);
-            desired.Files.AddRange(project.Files);
+            var revision = app.RefKind == GitRefKind.Commit ? $"sha1:{commit.Sha}" : $"{app.RefName}@sha1:{commit.Sha}";
+            byHost = await RenderForHostsAsync(app, targets, checkout, revision, deployed, request.Force, warnings, ct);
         }
-        catch (Exception ex) when (ex is ComposeException or GitSourceException or LibGit2SharpException or IOException)
+        catch (Exception ex) when (ex is ComposeException or GitSourceException or IOException)
         {
             // The last good state stays deployed; the user sees why the new one is not.
-            Fail(app.Name, ex.Message);
-            _syncedHeads[app.Name] = head;
+            Fail(name, ex.Message, ex is GitSourceException { Transient: true } or IOException);
             return;
         }
 
-        fleet.SetAppError(app.Name, null);
-        _syncedHeads[app.Name] = head;
-        var trigger = force ? "manual" : "poll";
+        status.Succeeded(name, head, time.GetUtcNow(), warnings);
+        fleet.SetAppError(name, null);
 
-        fleet.SetDesired(app.Name, app.Hosts, desired.Services.ToDictionary(s => s.Spec.Name, s => s.ConfigHash, StringComparer.Ordinal));
-
-        // 4. Compare: a commit that changes no service hash deploys nothing.
-        var previous = app.LastGoodState is null ? null : AppDesiredState.Parser.ParseFrom(app.LastGoodState);
-        if (previous is not null && SameServices(previous, desired))
+        await _apply.WaitAsync(ct);
+        try
         {
-            if (previous.Revision != desired.Revision)
+            foreach (var host in targets)
             {
-                LogNoChange(app.Name, commit.Sha);
-                Observability.ConsoleMetrics.SyncUnchanged();
-                foreach (var host in app.Hosts)
+                if (request.Host is not null && request.Host != host)
                 {
-                    await releases.NoChangeAsync(app.Name, host, desired.Revision, commit.Message, commit.Author, trigger, ct);
+                    continue;
                 }
-                app.LastGoodCommit = commit.Sha;
-                await db.SaveChangesAsync(ct);
+                await DecideAsync(app, host, byHost[host], commit, request, ct);
             }
-            // Target hosts may have changed even when the services did not; publishing is idempotent.
-            foreach (var host in app.Hosts)
+            await RemoveFromHostsAsync(name, keep: targets, ct);
+        }
+        finally
+        {
+            _apply.Release();
+        }
+
+        await using (var save = await dbs.CreateDbContextAsync(ct))
+        {
+            if (await save.Apps.FindAsync([name], ct) is { } stored)
             {
-                await publisher.PublishAsync(host, ct);
+                stored.LastGoodCommit = commit.Sha;
+                await save.SaveChangesAsync(ct);
             }
+        }
+        if (request.ForceAgents)
+        {
+            foreach (var host in targets.Where(h => request.Host is null || h == request.Host))
+            {
+                sessions.Send(host, new ConsoleMessage { SyncNow = new SyncNow { App = name, Force = true } });
+            }
+        }
+    }
+
+    /// <summary>Renders the app for every target host; hosts without overrides share one rendering.</summary>
+    private async Task<Dictionary<string, AppDesiredState>> RenderForHostsAsync(
+        AppDefinition app, IReadOnlyList<string> targets, string checkout, string revision,
+        IReadOnlyDictionary<string, AppHostStateRecord> deployed, bool refreshDigests, List<string> warnings, CancellationToken ct)
+    {
+        // No files named: the default compose file and its override, as docker compose finds them.
+        var baseFiles = app.ComposeFiles.Count > 0 ? app.ComposeFiles : ComposeLoader.Discover(checkout, warnings);
+        var baseVariables = new Dictionary<string, string>(app.Variables, StringComparer.Ordinal);
+
+        var rendered = new Dictionary<string, AppDesiredState>(StringComparer.Ordinal);
+        var byInputs = new Dictionary<string, AppDesiredState>(StringComparer.Ordinal);
+        foreach (var host in targets)
+        {
+            var files = new List<string>(baseFiles);
+            var variables = new Dictionary<string, string>(baseVariables, StringComparer.Ordinal);
+            if (app.HostOverrides.TryGetValue(host, out var hostOverride))
+            {
+                if (hostOverride.ComposeFile is { Length: > 0 } file)
+                {
+                    files.Add(file);
+                }
+                foreach (var (key, value) in hostOverride.Variables)
+                {
+                    variables[key] = value;
+                }
+            }
+            var inputsKey = string.Join('\n', files) + "\0" + string.Join('\n', variables.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key}={v.Value}"));
+            if (!byInputs.TryGetValue(inputsKey, out var desired))
+            {
+                foreach (var file in files)
+                {
+                    if (AppDefinition.LeavesRepository(file))
+                    {
+                        throw new GitSourceException($"compose file '{file}' leaves the repository", transient: false);
+                    }
+                    if (!File.Exists(Path.Combine(checkout, file)))
+                    {
+                        throw new ComposeException($"compose file '{file}' not found in '{app.Path}'{(hostOverride?.ComposeFile == file ? $" (override for host {host})" : "")}");
+                    }
+                }
+
+                // 2. Render: normalize the compose files into the contract's model.
+                var project = ComposeLoader.Load(new ComposeLoadRequest(checkout, files, variables, app.Profiles, app.Name) { EnvFiles = app.EnvFiles });
+                desired = new AppDesiredState
+                {
+                    App = app.Name,
+                    Revision = revision,
+                    Policy = new SyncPolicy { SelfHeal = app.Policy.SelfHeal, Prune = app.Policy.Prune },
+                };
+                desired.Services.AddRange(project.Services.Select(s => new DesiredService { Spec = s.Spec.Clone(), ConfigHash = s.ConfigHash }));
+                desired.Networks.AddRange(project.Networks);
+                desired.Volumes.AddRange(project.Volumes);
+                desired.Files.AddRange(project.Files);
+                warnings.AddRange(project.Warnings);
+
+                // 3. Resolve digests and 4. hash: the digest is part of the spec, so a re-pushed tag changes exactly its services' hashes.
+                await ResolveDigestsAsync(app, desired, deployed.GetValueOrDefault(host), refreshDigests, warnings, ct);
+                byInputs[inputsKey] = desired;
+            }
+            rendered[host] = desired;
+        }
+        return rendered;
+    }
+
+    private async Task ResolveDigestsAsync(AppDefinition app, AppDesiredState desired, AppHostStateRecord? deployed, bool refresh, List<string> warnings, CancellationToken ct)
+    {
+        var credentials = app.Registries.Where(r => !string.IsNullOrEmpty(r.Password))
+            .Select(r => new RegistryCredential { Server = r.Server, Username = r.Username, Password = r.Password }).ToList();
+        var previous = deployed?.Deployed is { } bytes ? AppDesiredState.Parser.ParseFrom(bytes).Services.ToDictionary(s => s.Spec.Name, StringComparer.Ordinal) : [];
+        foreach (var service in desired.Services)
+        {
+            var spec = service.Spec;
+            if (string.IsNullOrEmpty(spec.Image) || spec.PullPolicy is "never" or "build" || !string.IsNullOrEmpty(spec.ImageDigest))
+            {
+                continue;
+            }
+            var lastKnown = previous.TryGetValue(spec.Name, out var old) && old.Spec.Image == spec.Image && old.Spec.ImageDigest.Length > 0 ? old.Spec.ImageDigest : null;
+            var resolution = await digests.ResolveAsync(spec.Image, credentials, lastKnown, refresh, ct);
+            if (resolution.Warning is not null)
+            {
+                warnings.Add($"service {spec.Name}: {resolution.Warning}");
+            }
+            spec.ImageDigest = resolution.Digest ?? "";
+            service.ConfigHash = ConfigHash.Compute(spec);
+        }
+    }
+
+    /// <summary>5. Plan and 6. publish for one host: no change, pending approval, paused, or deploy.</summary>
+    private async Task DecideAsync(AppDefinition app, string host, AppDesiredState desired, GitCommit commit, SyncRequest request, CancellationToken ct)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var state = await db.AppHostStates.FindAsync([app.Name, host], ct);
+        if (state is null)
+        {
+            state = new AppHostStateRecord { App = app.Name, Host = host };
+            db.AppHostStates.Add(state);
+        }
+        var current = state.Deployed is null ? null : AppDesiredState.Parser.ParseFrom(state.Deployed);
+
+        if (state.PausedReason is not null)
+        {
+            if (state.PausedAtCommit != commit.Sha)
+            {
+                LogPauseLifted(app.Name, host, commit.Sha);
+                state.PausedReason = null;
+                state.PausedAtCommit = null;
+            }
+            else if (!request.Deploy)
+            {
+                await db.SaveChangesAsync(ct);
+                return;
+            }
+            else
+            {
+                // Someone asked for a sync of this host: that is resuming it.
+                state.PausedReason = null;
+                state.PausedAtCommit = null;
+            }
+        }
+
+        if (ChangePlan.SameDeployment(current, desired))
+        {
+            var hadPending = state.Pending is not null;
+            state.Pending = null;
+            state.PendingPlan = null;
+            if (current!.Revision != desired.Revision && state.DeployedCommit != commit.Sha)
+            {
+                LogNoChange(app.Name, host, commit.Sha);
+                Observability.ConsoleMetrics.SyncUnchanged();
+                await releases.NoChangeAsync(app.Name, host, desired.Revision, commit.Message, commit.Author, request.Trigger, ct);
+            }
+            state.DeployedCommit = commit.Sha;
+            await db.SaveChangesAsync(ct);
+            if (hadPending)
+            {
+                LogPendingWithdrawn(app.Name, host);
+            }
+            // Idempotent: also delivers state to a host that just became a target.
+            await publisher.PublishAsync(host, ct);
             return;
         }
 
-        app.LastGoodState = desired.ToByteArray();
-        app.LastGoodCommit = commit.Sha;
-        await db.SaveChangesAsync(ct);
-
-        // 5. Publish to every target host and 6. open a release per host.
-        foreach (var host in app.Hosts)
+        var plan = ChangePlan.Between(current, desired);
+        if (app.Policy.RequiresApproval(host) && !request.Deploy)
         {
-            var (generation, _) = await publisher.PublishAsync(host, ct);
-            await releases.OpenAsync(app.Name, host, generation, desired.Revision, commit.Message, commit.Author, trigger, ct);
+            var bytes = desired.ToByteArray();
+            if (state.Pending is null || !state.Pending.AsSpan().SequenceEqual(bytes))
+            {
+                state.Pending = bytes;
+                state.PendingPlan = System.Text.Json.JsonSerializer.Serialize(plan, Json);
+                state.PendingCommit = commit.Sha;
+                state.PendingMessage = commit.Message;
+                state.PendingAuthor = commit.Author;
+                state.PendingTrigger = request.Trigger;
+                state.PendingSince = time.GetUtcNow();
+                LogPendingApproval(app.Name, host, plan.Summary);
+            }
+            await db.SaveChangesAsync(ct);
+            return;
         }
-        LogPublished(app.Name, desired.Revision, desired.Services.Count, app.Hosts.Count);
+
+        state.Deployed = desired.ToByteArray();
+        state.DeployedCommit = commit.Sha;
+        state.Pending = null;
+        state.PendingPlan = null;
+        await db.SaveChangesAsync(ct);
+        await PublishReleaseAsync(host, desired, commit.Message, commit.Author, request.Trigger, request.User, ct);
+        LogPublished(app.Name, host, desired.Revision, plan.Summary);
         Observability.ConsoleMetrics.SyncPublished();
     }
 
-    private static bool SameServices(AppDesiredState a, AppDesiredState b) =>
-        a.Services.Select(s => s.ConfigHash).Order(StringComparer.Ordinal)
-            .SequenceEqual(b.Services.Select(s => s.ConfigHash).Order(StringComparer.Ordinal))
-        && a.Policy.Equals(b.Policy);
-
-    private void Fail(string app, string error)
+    /// <summary>Deploys the change waiting for approval on one host, exactly as it was shown.</summary>
+    public async Task<string?> ApproveAsync(string app, string host, string user, CancellationToken ct)
     {
+        await _apply.WaitAsync(ct);
+        try
+        {
+            await using var db = await dbs.CreateDbContextAsync(ct);
+            var state = await db.AppHostStates.FindAsync([app, host], ct);
+            if (state?.Pending is null)
+            {
+                return $"Nothing waits for approval for app '{app}' on host '{host}'.";
+            }
+            var desired = AppDesiredState.Parser.ParseFrom(state.Pending);
+            state.Deployed = state.Pending;
+            state.DeployedCommit = state.PendingCommit;
+            state.Pending = null;
+            state.PendingPlan = null;
+            await db.SaveChangesAsync(ct);
+            await PublishReleaseAsync(host, desired, state.PendingMessage, state.PendingAuthor, state.PendingTrigger is { Length: > 0 } t ? t : "manual", user, ct);
+            LogApproved(app, host, user);
+            return null;
+        }
+        finally
+        {
+            _apply.Release();
+        }
+    }
+
+    /// <summary>
+    /// Redeploys a recorded release with its pinned digests and pauses automated sync of the app on that host
+    /// until a new commit arrives or someone resumes it.
+    /// </summary>
+    public async Task<string?> RollbackAsync(string app, string host, long releaseId, string user, CancellationToken ct)
+    {
+        await _apply.WaitAsync(ct);
+        try
+        {
+            await using var db = await dbs.CreateDbContextAsync(ct);
+            var release = await db.Releases.AsNoTracking().FirstOrDefaultAsync(r => r.Id == releaseId && r.App == app && r.Host == host, ct);
+            if (release?.Model is not { Length: > 0 } model)
+            {
+                return $"Release {releaseId} of app '{app}' on host '{host}' does not exist or has no recorded model to redeploy.";
+            }
+            var desired = JsonParser.Default.Parse<AppDesiredState>(model);
+            var state = await db.AppHostStates.FindAsync([app, host], ct);
+            if (state is null)
+            {
+                state = new AppHostStateRecord { App = app, Host = host };
+                db.AppHostStates.Add(state);
+            }
+            state.Deployed = desired.ToByteArray();
+            state.DeployedCommit = CommitOf(desired.Revision);
+            state.Pending = null;
+            state.PendingPlan = null;
+            state.PausedAtCommit = status.Get(app).SyncedHead ?? state.DeployedCommit;
+            state.PausedReason = $"Automated sync is paused on {host}: rolled back to release {releaseId} ({desired.Revision}). It resumes when a new commit arrives, or when you resume it.";
+            await db.SaveChangesAsync(ct);
+            await PublishReleaseAsync(host, desired, release.CommitMessage, release.CommitAuthor, "rollback", user, ct);
+            LogRolledBack(app, host, releaseId, user);
+            return null;
+        }
+        finally
+        {
+            _apply.Release();
+        }
+    }
+
+    /// <summary>Lifts a pause and syncs the app on that host to its newest revision.</summary>
+    public async Task<string?> ResumeAsync(string app, string host, string user, CancellationToken ct)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var state = await db.AppHostStates.FindAsync([app, host], ct);
+        if (state?.PausedReason is null)
+        {
+            return $"Automated sync of app '{app}' is not paused on host '{host}'.";
+        }
+        state.PausedReason = null;
+        state.PausedAtCommit = null;
+        await db.SaveChangesAsync(ct);
+        Enqueue(app, new SyncRequest(Force: true, Trigger: "manual", User: user, Host: host));
+        return null;
+    }
+
+    private async Task PublishReleaseAsync(string host, AppDesiredState desired, string message, string author, string trigger, string user, CancellationToken ct)
+    {
+        var (generation, _) = await publisher.PublishAsync(host, ct);
+        await releases.OpenAsync(new ReleaseDraft(desired.App, host, generation, desired.Revision, message, author, trigger, user, desired), ct);
+    }
+
+    /// <summary>Hosts named by the app plus hosts whose labels match its selector.</summary>
+    private static async Task<List<string>> TargetHostsAsync(ConOpsDb db, AppDefinition app, CancellationToken ct)
+    {
+        var targets = new SortedSet<string>(app.Hosts, StringComparer.Ordinal);
+        if (app.HostSelector.Count > 0)
+        {
+            foreach (var host in await db.Hosts.AsNoTracking().ToListAsync(ct))
+            {
+                if (app.HostSelector.All(l => host.Labels.TryGetValue(l.Key, out var v) && v == l.Value))
+                {
+                    targets.Add(host.Name);
+                }
+            }
+        }
+        return [.. targets];
+    }
+
+    /// <summary>Removes the app from hosts it no longer targets (the agents prune its containers).</summary>
+    private async Task RemoveFromHostsAsync(string app, IReadOnlyCollection<string> keep, CancellationToken ct)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var gone = await db.AppHostStates.Where(s => s.App == app && !keep.Contains(s.Host)).ToListAsync(ct);
+        if (gone.Count == 0)
+        {
+            return;
+        }
+        db.AppHostStates.RemoveRange(gone);
+        await db.SaveChangesAsync(ct);
+        foreach (var state in gone)
+        {
+            await publisher.PublishAsync(state.Host, ct);
+            LogRemovedFromHost(app, state.Host);
+        }
+    }
+
+    private void Fail(string app, string error, bool transient)
+    {
+        var retryIn = status.Failed(app, error, transient, time.GetUtcNow(), sources.Value.MinRetryDelay, sources.Value.MaxRetryDelay);
+        LogSyncFailed(app, error, retryIn);
         Observability.ConsoleMetrics.SyncFailed();
-        LogSyncFailed(app, error);
         fleet.SetAppError(app, error);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "App {App}: published {Revision} ({Services} service(s)) to {Hosts} host(s)")]
-    private partial void LogPublished(string app, string revision, int services, int hosts);
+    private static string? CommitOf(string revision)
+    {
+        var at = revision.LastIndexOf("sha1:", StringComparison.Ordinal);
+        return at < 0 ? null : revision[(at + 5)..];
+    }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "App {App}: commit {Commit} changes no service; nothing to deploy")]
-    private partial void LogNoChange(string app, string commit);
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "App {App}: sync failed, keeping the last good state: {Error}")]
-    private partial void LogSyncFailed(string app, string error);
+    public override void Dispose()
+    {
+        _apply.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "App {App} on {Host}: published {Revision} ({Plan})")]
+    private partial void LogPublished(string app, string host, string revision, string plan);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "App {App} on {Host}: commit {Commit} changes no service; nothing to deploy")]
+    private partial void LogNoChange(string app, string host, string commit);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "App {App} on {Host}: change waits for approval ({Plan})")]
+    private partial void LogPendingApproval(string app, string host, string plan);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "App {App} on {Host}: the change waiting for approval was reverted in Git; nothing to approve")]
+    private partial void LogPendingWithdrawn(string app, string host);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "App {App} on {Host}: change approved by {User}")]
+    private partial void LogApproved(string app, string host, string user);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "App {App} on {Host}: rolled back to release {Release} by {User}; automated sync paused")]
+    private partial void LogRolledBack(string app, string host, long release, string user);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "App {App} on {Host}: new commit {Commit} lifts the pause")]
+    private partial void LogPauseLifted(string app, string host, string commit);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "App {App}: removed from host {Host}")]
+    private partial void LogRemovedFromHost(string app, string host);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "App {App}: sync failed, keeping the last good state; retry in {RetryIn}: {Error}")]
+    private partial void LogSyncFailed(string app, string error, TimeSpan retryIn);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "App {App}: sync crashed")]
     private partial void LogSyncCrashed(string app, Exception ex);

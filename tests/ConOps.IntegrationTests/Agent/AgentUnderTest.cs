@@ -3,9 +3,10 @@ using ConOps.Agent.Reconcile;
 using ConOps.Contract;
 using ConOps.IntegrationTests.Support;
 using Google.Protobuf.WellKnownTypes;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace ConOps.IntegrationTests.Agent;
 
@@ -33,18 +34,24 @@ public sealed class AgentUnderTest : IAsyncDisposable
             ["ConOps:Agent:StopTimeout"] = "00:00:01",
             ["ConOps:Agent:StabilizationWindow"] = "00:00:01",
             ["ConOps:Agent:MaxReconnectDelay"] = "00:00:05",
-            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Default"] = "Information",
+            ["Logging:LogLevel:Microsoft"] = "Warning",
+            ["Logging:LogLevel:System"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             values[key] = value;
         }
         builder.Configuration.AddInMemoryCollection(values);
+        builder.Logging.AddProvider(Logs);
         builder.Services.AddConOpsAgent(builder.Configuration);
         _host = builder.Build();
     }
 
     public string DataDirectory { get; }
+
+    /// <summary>What the agent logged (Information and up), for failure messages.</summary>
+    public CapturedLogs Logs { get; } = new();
 
     public Reconciler Reconciler => _host.Services.GetRequiredService<Reconciler>();
 

@@ -2,10 +2,10 @@ using System.Security.Cryptography;
 using System.Text;
 using ConOps.Contract;
 using ConOps.IntegrationTests.Support;
-using Models = Docker.DotNet.Models;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using static ConOps.IntegrationTests.Agent.DesiredApps;
+using Models = Docker.DotNet.Models;
 
 namespace ConOps.IntegrationTests.Agent;
 

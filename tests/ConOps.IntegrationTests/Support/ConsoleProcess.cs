@@ -55,7 +55,7 @@ public sealed class ConsoleProcess : IAsyncDisposable
         start.ArgumentList.Add(dll);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment["ConOps__Console__UiUrl"] = $"http://127.0.0.1:{ui}";
-        start.Environment["ConOps__Console__AgentUrl"] = $"http://127.0.0.1:{agents}";
+        start.Environment["ConOps__Console__AgentUrl"] = $"https://127.0.0.1:{agents}";
         start.Environment["ConOps__Console__DataDirectory"] = dataDirectory;
         start.Environment["ConOps__LocalAgent__DockerEndpoint"] = TestEnvironment.DockerHost;
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())

@@ -10,8 +10,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace ConOps.Console.History.Migrations
 {
     [DbContext(typeof(ConOpsDb))]
-    [Migration("20261126055302_Notifications")]
-    partial class Notifications
+    [Migration("20261126053340_Fleet")]
+    partial class Fleet
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -58,6 +58,50 @@ namespace ConOps.Console.History.Migrations
                     b.ToTable("Apps");
                 });
 
+            modelBuilder.Entity("ConOps.Console.History.HostCredentialRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AgentId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Host")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LastUsedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Origin")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RevokedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RevokedReason")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Hash")
+                        .IsUnique();
+
+                    b.HasIndex("Host");
+
+                    b.ToTable("HostCredentials");
+                });
+
             modelBuilder.Entity("ConOps.Console.History.HostRecord", b =>
                 {
                     b.Property<string>("Name")
@@ -72,6 +116,31 @@ namespace ConOps.Console.History.Migrations
                     b.HasKey("Name");
 
                     b.ToTable("Hosts");
+                });
+
+            modelBuilder.Entity("ConOps.Console.History.JoinTokenRecord", b =>
+                {
+                    b.Property<string>("Hash")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Host")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("UsedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Hash");
+
+                    b.HasIndex("Host");
+
+                    b.ToTable("JoinTokens");
                 });
 
             modelBuilder.Entity("ConOps.Console.History.ReleaseRecord", b =>
@@ -124,113 +193,6 @@ namespace ConOps.Console.History.Migrations
                     b.HasIndex("App", "Host", "Generation");
 
                     b.ToTable("Releases");
-                });
-
-            modelBuilder.Entity("ConOps.Console.Notifications.IncidentRecord", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("App")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Event")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Host")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Key")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("OpenedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long?>("ResolvedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Service")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Summary")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("Key");
-
-                    b.HasIndex("ResolvedAt");
-
-                    b.ToTable("Incidents");
-                });
-
-            modelBuilder.Entity("ConOps.Console.Notifications.NotificationRuleRecord", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("App")
-                        .HasColumnType("TEXT");
-
-                    b.Property<bool>("Enabled")
-                        .HasColumnType("INTEGER");
-
-                    b.PrimitiveCollection<string>("Events")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("TargetId")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("TargetId");
-
-                    b.ToTable("NotificationRules");
-                });
-
-            modelBuilder.Entity("ConOps.Console.Notifications.NotificationTargetRecord", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("DisplayUrl")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<bool>("Enabled")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("EncryptedToken")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("EncryptedUrl")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Kind")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("Name")
-                        .IsUnique();
-
-                    b.ToTable("NotificationTargets");
                 });
 
             modelBuilder.Entity("ConOps.Console.History.ReleaseRecord", b =>

@@ -1,0 +1,128 @@
+using ConOps.Console.Apps;
+using ConOps.Console.Compose;
+using ConOps.Console.Git;
+using ConOps.Console.Sync;
+using ConOps.Contract;
+
+namespace ConOps.Tests.Sources;
+
+public sealed class SourceModelTests
+{
+    [Theory]
+    [InlineData("../other")]
+    [InlineData("apps/../../x")]
+    [InlineData("/etc")]
+    [InlineData("~/x")]
+    public void An_app_path_may_not_leave_the_repository(string path)
+    {
+        var app = new AppDefinition { Name = "web", RepoUrl = "/srv/repo", Path = path, Hosts = ["local"] };
+
+        Assert.Contains("path", app.Validate().Keys);
+    }
+
+    [Fact]
+    public void A_valid_app_has_no_errors_and_follows_main_by_default()
+    {
+        var app = new AppDefinition { Name = "web", RepoUrl = "https://git.example.com/a.git", Path = "apps/web/../web", HostSelector = new() { ["role"] = "web" } };
+
+        Assert.Empty(app.Validate());
+        Assert.Equal(GitRefKind.Branch, app.RefKind);
+        Assert.Equal("main", app.RefName);
+    }
+
+    [Fact]
+    public void Names_the_problems_a_user_must_fix()
+    {
+        var app = new AppDefinition
+        {
+            Name = "Web App",
+            RepoUrl = "https://user:pw@git.example.com/a.git",
+            Branch = "main",
+            Tag = "v1",
+            ComposeFiles = ["../compose.yaml"],
+            Registries = [new RegistryLogin { Server = "", Username = "" }],
+        };
+
+        var errors = app.Validate();
+
+        Assert.Equal(["composeFiles", "hosts", "name", "ref", "registries", "repoUrl"], errors.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("credentials", errors["repoUrl"][0], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("ssh://git@host:2222/srv/app.git", true)]
+    [InlineData("git@github.com:org/app.git", true)]
+    [InlineData("https://github.com/org/app.git", false)]
+    [InlineData("/srv/git/app.git", false)]
+    [InlineData("git://127.0.0.1:9418/app.git", false)]
+    public void Recognizes_ssh_urls_in_both_spellings(string url, bool ssh) =>
+        Assert.Equal(ssh, GitRepositories.IsSsh(url));
+
+    [Fact]
+    public void Explains_git_failures_by_cause()
+    {
+        Assert.Contains("credentials", GitRepositories.Explain("u", "too many redirects or authentication replays").Message, StringComparison.Ordinal);
+        Assert.False(GitRepositories.Explain("u", "Host key verification failed.").Transient);
+        Assert.Contains("known_hosts", GitRepositories.Explain("u", "Host key verification failed.").Message, StringComparison.Ordinal);
+        Assert.True(GitRepositories.Explain("u", "failed to connect to 10.0.0.1: Connection refused").Transient);
+    }
+
+    [Fact]
+    public void Retries_back_off_exponentially_with_bounded_jitter()
+    {
+        var min = TimeSpan.FromSeconds(10);
+        var max = TimeSpan.FromMinutes(10);
+
+        Assert.Equal(TimeSpan.FromSeconds(10), SourceStatus.RetryDelay(1, min, max, 0.5));
+        Assert.Equal(TimeSpan.FromSeconds(40), SourceStatus.RetryDelay(3, min, max, 0.5));
+        Assert.Equal(max, SourceStatus.RetryDelay(30, min, max, 0.5));
+        Assert.Equal(TimeSpan.FromSeconds(8), SourceStatus.RetryDelay(1, min, max, 0));
+        Assert.Equal(TimeSpan.FromSeconds(12), SourceStatus.RetryDelay(1, min, max, 1));
+    }
+
+    [Fact]
+    public void The_plan_names_each_service_change_and_its_fields()
+    {
+        var before = State(("web", "nginx:1", "sha256:" + new string('1', 64), "A"), ("db", "postgres:16", "", "x"), ("old", "busybox", "", ""));
+        var after = State(("web", "nginx:1", "sha256:" + new string('2', 64), "A"), ("db", "postgres:16", "", "y"), ("new", "redis:7", "", ""));
+
+        var plan = ChangePlan.Between(before, after);
+
+        Assert.True(plan.HasChanges);
+        Assert.Equal(["db", "new", "web", "old"], plan.Services.Select(s => s.Service));
+        Assert.Equal(["change", "add", "change", "remove"], plan.Services.Select(s => s.Kind));
+        Assert.Equal(["environment"], plan.Services[0].Fields);
+        Assert.Equal(["imageDigest"], plan.Services[2].Fields);
+        Assert.Equal("sha256:" + new string('1', 64), plan.Services[2].DigestBefore);
+        Assert.Equal("db: change (environment); new: add; web: change (imageDigest); old: remove", plan.Summary);
+    }
+
+    [Fact]
+    public void A_new_revision_with_the_same_services_is_the_same_deployment()
+    {
+        var a = State(("web", "nginx:1", "", "A"));
+        var b = State(("web", "nginx:1", "", "A"));
+        b.Revision = "main@sha1:other";
+
+        Assert.True(ChangePlan.SameDeployment(a, b));
+        Assert.False(ChangePlan.Between(a, b).HasChanges);
+        b.Policy.Prune = false;
+        Assert.False(ChangePlan.SameDeployment(a, b));
+        Assert.Equal(["policy"], ChangePlan.Between(a, b).AppFields);
+    }
+
+    private static AppDesiredState State(params (string Name, string Image, string Digest, string Env)[] services)
+    {
+        var state = new AppDesiredState { App = "app", Revision = "main@sha1:abc", Policy = new SyncPolicy { Prune = true, SelfHeal = true } };
+        foreach (var (name, image, digest, env) in services)
+        {
+            var spec = new ServiceSpec { Name = name, Image = image, ImageDigest = digest };
+            if (env.Length > 0)
+            {
+                spec.Environment["V"] = env;
+            }
+            state.Services.Add(new DesiredService { Spec = spec, ConfigHash = ConfigHash.Compute(spec) });
+        }
+        return state;
+    }
+}
