@@ -96,7 +96,6 @@ public sealed partial class IncidentMonitor(
         await using var db = await dbs.CreateDbContextAsync(ct);
         var now = time.GetUtcNow();
         var hosts = fleet.Hosts.ToDictionary(h => h.Name, StringComparer.Ordinal);
-        var knownHosts = await db.Hosts.AsNoTracking().Select(h => h.Name).ToListAsync(ct);
         var apps = await db.Apps.AsNoTracking().Select(a => new { a.Name, a.Hosts }).ToListAsync(ct);
         var appHostStates = await db.AppHostStates.AsNoTracking().ToListAsync(ct);
         var selfHealOff = appHostStates
@@ -104,7 +103,7 @@ public sealed partial class IncidentMonitor(
             .Select(s => (s.App, s.Host))
             .ToHashSet();
 
-        var seen = Conditions(hosts, knownHosts, appHostStates, selfHealOff);
+        var seen = Conditions(hosts, appHostStates, selfHealOff);
         var settled = now - startedAt >= options.Value.StartupGrace;
         var changes = tracker.Evaluate(seen, c => settled && IsKnown(c, hosts), now);
         if (changes.Opened.Count == 0 && changes.Resolved.Count == 0)
@@ -151,7 +150,7 @@ public sealed partial class IncidentMonitor(
     }
 
     /// <summary>Everything wrong right now, from the live fleet picture and the latest release outcomes.</summary>
-    private List<Condition> Conditions(Dictionary<string, HostView> hosts, List<string> knownHosts, List<Sync.AppHostStateRecord> appHostStates, HashSet<(string App, string Host)> selfHealOff)
+    private List<Condition> Conditions(Dictionary<string, HostView> hosts, List<Sync.AppHostStateRecord> appHostStates, HashSet<(string App, string Host)> selfHealOff)
     {
         var seen = new List<Condition>();
         foreach (var state in appHostStates)
@@ -166,16 +165,12 @@ public sealed partial class IncidentMonitor(
                 seen.Add(new Condition(NotificationEvents.RolledBack, state.App, state.Host, null, state.PausedReason));
             }
         }
-        foreach (var name in knownHosts.Union(hosts.Keys, StringComparer.Ordinal))
+        // Only enrolled hosts can be offline: a host still waiting for its agent to join is not a page.
+        foreach (var host in hosts.Values.Where(h => !h.Connected && h.Enrollment == EnrollmentState.Enrolled))
         {
-            if (!hosts.TryGetValue(name, out var host))
-            {
-                seen.Add(new Condition(NotificationEvents.HostOffline, null, name, null, "no agent has connected since the console started"));
-            }
-            else if (!host.Connected)
-            {
-                seen.Add(new Condition(NotificationEvents.HostOffline, null, name, null, $"the agent has been disconnected since {host.OfflineSince:u}"));
-            }
+            seen.Add(new Condition(NotificationEvents.HostOffline, null, host.Name, null, host.LastSeen is null
+                ? "its agent has not connected since the console started"
+                : $"its agent has been disconnected since {host.OfflineSince:u}"));
         }
         foreach (var (app, error) in fleet.AppErrors)
         {
