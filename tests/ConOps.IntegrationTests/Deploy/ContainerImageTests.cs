@@ -172,7 +172,7 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         await IgnoreFailure("rm", "-f", "-v", AgentContainer, ConsoleContainer);
         await IgnoreFailure("volume", "rm", $"conops-it-data-{_suffix}", $"conops-it-agent-{_suffix}");
         await IgnoreFailure("network", "rm", Network);
-        await _docker.RemoveAppAsync(App);
+        await AppResources.RemoveAsync(_docker, App);
         _docker.Dispose();
         _http.Dispose();
         _repo.Dispose();

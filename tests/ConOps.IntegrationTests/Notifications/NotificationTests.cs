@@ -216,7 +216,7 @@ public sealed class NotificationTests(ITestOutputHelper output) : IAsyncLifetime
             output.WriteLine(_console.Log);
             await _console.DisposeAsync();
         }
-        await _docker.RemoveAppAsync(_app);
+        await Deploy.AppResources.RemoveAsync(_docker, _app);
         _docker.Dispose();
         _receiver.Dispose();
         _repo.Dispose();
