@@ -24,11 +24,11 @@ public sealed class DeployArtifacts : IAsyncLifetime
     {
         if (!UpToDate(AgentBinary))
         {
-            await RunAsync(Path.Combine(Root, "deploy", "publish.sh"), TimeSpan.FromMinutes(8), "agent");
+            await RunAsync(Path.Combine(Root, "deploy", "publish.sh"), TimeSpan.FromMinutes(20), "agent");
         }
         if (!UpToDate(ConsoleBinary))
         {
-            await RunAsync(Path.Combine(Root, "deploy", "publish.sh"), TimeSpan.FromMinutes(8), "console");
+            await RunAsync(Path.Combine(Root, "deploy", "publish.sh"), TimeSpan.FromMinutes(20), "console");
         }
         await RunAsync(Path.Combine(Root, "deploy", "base-image.sh"), TimeSpan.FromMinutes(8), BaseImage);
         await BuildImageAsync("console.Dockerfile", ConsoleImage);
