@@ -1,3 +1,4 @@
+using ConOps.Console.Auth;
 using ConOps.Console.Fleet;
 using ConOps.Contract;
 
@@ -25,8 +26,26 @@ public sealed record ServiceDto(
 
 public static class ApiEndpoints
 {
+    /// <summary>The OpenAPI document of everything under <c>/api</c>, served at <c>/openapi/v1.json</c>.</summary>
+    public static IServiceCollection AddConOpsApi(this IServiceCollection services)
+    {
+        services.AddOpenApi(o =>
+        {
+            o.ShouldInclude = d => d.RelativePath?.StartsWith("api", StringComparison.Ordinal) == true;
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "ConOps API";
+                document.Info.Description = "Every /api call needs 'Authorization: Bearer <token>' (Settings > API tokens). Reading needs the viewer role, sync/approve/rollback/logs need operator, settings and users need admin. Errors are application/problem+json.";
+                return Task.CompletedTask;
+            });
+        });
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapConOpsApi(this IEndpointRouteBuilder endpoints)
     {
+        endpoints.MapOpenApi().RequireAuthorization(Policies.Viewer);
+        // No group-wide policy: the fallback policy gives reads viewer and changes operator, also for calls added later.
         var api = endpoints.MapGroup("/api");
 
         api.MapGet("/services", (FleetState fleet, TimeProvider time) => ServiceRows(fleet, time.GetUtcNow()));

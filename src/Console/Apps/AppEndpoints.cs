@@ -1,3 +1,4 @@
+using ConOps.Console.Auth;
 using System.Text.Json;
 using ConOps.Console.History;
 using ConOps.Console.Sync;
@@ -60,7 +61,7 @@ public static class AppEndpoints
             }
             var app = await catalog.UpsertAsync(definition, "api", ct);
             return Results.Created($"/api/apps/{app.Name}", new { app.Name, app.RepoUrl, app.Branch, app.Path, app.Hosts });
-        });
+        }).RequireAuthorization(Policies.Admin);
 
         api.MapPut("/apps/{name}", async (string name, AppDefinition definition, AppCatalog catalog, CancellationToken ct) =>
         {
@@ -72,10 +73,10 @@ public static class AppEndpoints
             }
             var app = await catalog.UpsertAsync(definition, "api", ct);
             return Results.Ok(new { app.Name, app.RepoUrl, app.Branch, app.Path, app.Hosts });
-        });
+        }).RequireAuthorization(Policies.Admin);
 
         api.MapDelete("/apps/{name}", async (string name, AppCatalog catalog, CancellationToken ct) =>
-            await catalog.DeleteAsync(name, ct) ? Results.NoContent() : NotFound(name));
+            await catalog.DeleteAsync(name, ct) ? Results.NoContent() : NotFound(name)).RequireAuthorization(Policies.Admin);
 
         api.MapPut("/hosts/{name}/labels", async (string name, Dictionary<string, string> labels, AppCatalog catalog, CancellationToken ct) =>
         {

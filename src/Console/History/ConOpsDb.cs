@@ -1,3 +1,4 @@
+using ConOps.Console.Auth;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -11,6 +12,12 @@ public sealed class ConOpsDb(DbContextOptions<ConOpsDb> options) : DbContext(opt
     public DbSet<HostRecord> Hosts => Set<HostRecord>();
 
     public DbSet<ReleaseRecord> Releases => Set<ReleaseRecord>();
+
+    public DbSet<UserRecord> Users => Set<UserRecord>();
+
+    public DbSet<ApiTokenRecord> ApiTokens => Set<ApiTokenRecord>();
+
+    public DbSet<AuditRecord> AuditEntries => Set<AuditRecord>();
 
     public DbSet<HostCredentialRecord> HostCredentials => Set<HostCredentialRecord>();
 
@@ -49,6 +56,7 @@ public sealed class ConOpsDb(DbContextOptions<ConOpsDb> options) : DbContext(opt
             release.HasIndex(r => r.CreatedAt);
             release.OwnsMany(r => r.Services, s => s.ToJson());
         });
+        AuthModel.Configure(modelBuilder);
         modelBuilder.Entity<HostCredentialRecord>(credential =>
         {
             credential.HasIndex(c => c.Hash).IsUnique();

@@ -96,7 +96,6 @@ public sealed partial class IncidentMonitor(
         await using var db = await dbs.CreateDbContextAsync(ct);
         var now = time.GetUtcNow();
         var hosts = fleet.Hosts.ToDictionary(h => h.Name, StringComparer.Ordinal);
-        var apps = await db.Apps.AsNoTracking().Select(a => new { a.Name, a.Hosts }).ToListAsync(ct);
         var appHostStates = await db.AppHostStates.AsNoTracking().ToListAsync(ct);
         var selfHealOff = appHostStates
             .Where(s => s.Deployed is not null && AppDesiredState.Parser.ParseFrom(s.Deployed).Policy is { SelfHeal: false })
@@ -137,7 +136,7 @@ public sealed partial class IncidentMonitor(
         await db.SaveChangesAsync(ct);
 
         var rules = await db.Set<NotificationRuleRecord>().AsNoTracking().Where(r => r.Enabled).ToListAsync(ct);
-        var appHosts = apps.ToDictionary(a => a.Name, a => a.Hosts, StringComparer.Ordinal);
+        var appHosts = appHostStates.Where(s => s.Deployed is not null).GroupBy(s => s.App, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(s => s.Host).ToList(), StringComparer.Ordinal);
         var messages = changes.Opened.Select(c => (Condition: c, Message: NotificationMessage.Opened(c, now)))
             .Concat(changes.Resolved.Select(r => (r.Condition, Message: NotificationMessage.Resolved(r.Condition, r.OpenedAt, now))));
         foreach (var (condition, message) in messages)

@@ -1,3 +1,4 @@
+using ConOps.Console.Auth;
 using ConOps.Console.History;
 using Microsoft.EntityFrameworkCore;
 
@@ -47,7 +48,7 @@ public static class NotificationEndpoints
             db.Add(target);
             await db.SaveChangesAsync(ct);
             return Results.Created($"/api/notifications/targets/{target.Id}", Show(target));
-        });
+        }).RequireAuthorization(Policies.Admin);
 
         api.MapDelete("/targets/{id:long}", async (long id, IDbContextFactory<ConOpsDb> dbs, CancellationToken ct) =>
         {
@@ -55,7 +56,7 @@ public static class NotificationEndpoints
             var removed = await db.Set<NotificationTargetRecord>().Where(t => t.Id == id).ExecuteDeleteAsync(ct);
             await db.Set<NotificationRuleRecord>().Where(r => r.TargetId == id).ExecuteDeleteAsync(ct);
             return removed == 0 ? Results.NotFound() : Results.NoContent();
-        });
+        }).RequireAuthorization(Policies.Admin);
 
         // "Send test": one delivery attempt now; the answer says whether it arrived and, if not, why.
         api.MapPost("/targets/{id:long}/test", async (long id, IDbContextFactory<ConOpsDb> dbs, NotificationSender sender, TimeProvider time, CancellationToken ct) =>
@@ -99,13 +100,13 @@ public static class NotificationEndpoints
             db.Add(rule);
             await db.SaveChangesAsync(ct);
             return Results.Created($"/api/notifications/rules/{rule.Id}", rule);
-        });
+        }).RequireAuthorization(Policies.Admin);
 
         api.MapDelete("/rules/{id:long}", async (long id, IDbContextFactory<ConOpsDb> dbs, CancellationToken ct) =>
         {
             await using var db = await dbs.CreateDbContextAsync(ct);
             return await db.Set<NotificationRuleRecord>().Where(r => r.Id == id).ExecuteDeleteAsync(ct) == 0 ? Results.NotFound() : Results.NoContent();
-        });
+        }).RequireAuthorization(Policies.Admin);
 
         api.MapGet("/incidents", async (IDbContextFactory<ConOpsDb> dbs, bool? open, int? limit, CancellationToken ct) =>
         {

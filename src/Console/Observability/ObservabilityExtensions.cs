@@ -33,9 +33,10 @@ public static class ObservabilityExtensions
     {
         var fleet = app.Services.GetRequiredService<FleetState>();
         ConsoleMetrics.ObserveFleet(() => fleet.Hosts.Count(h => h.Connected), () => fleet.Hosts.Count(h => !h.Connected));
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteJsonAsync });
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        // Probes and scrapers carry no credentials; these answers hold no secrets.
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteJsonAsync }).AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         return app;
     }
 

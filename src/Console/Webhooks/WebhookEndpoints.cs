@@ -17,7 +17,8 @@ public static partial class WebhookEndpoints
 
     public static IEndpointRouteBuilder MapWebhooks(this IEndpointRouteBuilder endpoints)
     {
-        var hooks = endpoints.MapGroup("/api/webhooks");
+        // Git servers cannot sign in: each request proves itself with the webhook secret (HMAC or token).
+        var hooks = endpoints.MapGroup("/api/webhooks").AllowAnonymous();
         hooks.MapPost("/github", (HttpContext http, IServiceProvider services, CancellationToken ct) =>
             HandleAsync(http, services, "github", (secret, body) => WebhookSignature.VerifyGitHub(secret, body, http.Request.Headers["X-Hub-Signature-256"]), ct));
         hooks.MapPost("/gitea", (HttpContext http, IServiceProvider services, CancellationToken ct) =>

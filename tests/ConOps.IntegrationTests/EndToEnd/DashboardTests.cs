@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using ConOps.IntegrationTests.Support;
+using ConOps.IntegrationTests.Ui;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
 
@@ -29,22 +30,24 @@ public sealed class DashboardTests(ITestOutputHelper output)
         var (playwright, browser) = await Browser.LaunchAsync();
         try
         {
-            // Given the dashboard is open before the app exists
-            var page = await Browser.OpenAsync(browser, $"http://127.0.0.1:{console.UiPort}/");
-            var badge = page.GetByTestId($"status-{app}-web");
+            // Given the fleet page is open (signed in) before the app exists
+            var page = await ConsoleBrowser.SignInAsync(browser, console, "viewer");
+            var badge = page.GetByTestId($"sync-local-{app}-web");
 
             // When the app is declared, its service appears as synced, pushed to the open page
             await console.Http.PostAsJsonAsync("/api/apps", new { name = app, repoUrl = repo.Path, hosts = new[] { "local" } });
-            await Assertions.Expect(badge).ToHaveTextAsync("synced", new() { Timeout = 45_000 });
+            await Assertions.Expect(badge).ToHaveTextAsync("Synced", new() { Timeout = 45_000 });
 
-            // When a commit breaks the compose file, the badge turns to error; when the next commit fixes it, back to synced
+            // When a commit breaks the compose file, the app's error shows (the last good state keeps running); when the next commit fixes it, it goes away
             repo.Commit("break", ("compose.yaml", "services:\n  web:\n    image: [oops\n"));
-            await Assertions.Expect(badge).ToHaveTextAsync("error", new() { Timeout = 30_000 });
+            await Assertions.Expect(page.GetByTestId("app-error").Filter(new() { HasText = app })).ToBeVisibleAsync(new() { Timeout = 30_000 });
             repo.Commit("fix", ("compose.yaml", "services:\n  web:\n    image: conops-test/web:2\n"));
-            await Assertions.Expect(badge).ToHaveTextAsync("synced", new() { Timeout = 45_000 });
+            await Assertions.Expect(page.GetByTestId("app-error").Filter(new() { HasText = app })).ToHaveCountAsync(0, new() { Timeout = 45_000 });
+            await Assertions.Expect(badge).ToHaveTextAsync("Synced", new() { Timeout = 45_000 });
             await Assertions.Expect(page.GetByTestId("services")).ToContainTextAsync("conops-test/web:2", new() { Timeout = 30_000 });
 
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Path.GetTempPath(), $"{app}-dashboard.png") });
+            Assert.Equal("/", new Uri(page.Url).AbsolutePath);
             Assert.Equal(1, await page.EvaluateAsync<int>("() => performance.getEntriesByType('navigation').length"));
         }
         finally

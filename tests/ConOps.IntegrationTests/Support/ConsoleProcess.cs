@@ -16,16 +16,24 @@ public sealed class ConsoleProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _log = new();
 
-    private ConsoleProcess(Process process, string dataDirectory, int uiPort, int agentPort)
+    private ConsoleProcess(Process process, string dataDirectory, int uiPort, int agentPort, string adminToken)
     {
         _process = process;
         DataDirectory = dataDirectory;
         UiPort = uiPort;
         AgentPort = agentPort;
+        AdminToken = adminToken;
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{uiPort}"), Timeout = TimeSpan.FromSeconds(10) };
+        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminToken);
     }
 
+    /// <summary>A client authenticated with the admin API token (ConOps:Auth:BootstrapToken).</summary>
     public HttpClient Http { get; }
+
+    /// <summary>The admin API token the console was started with.</summary>
+    public string AdminToken { get; }
+
+    public string BaseUrl => $"http://127.0.0.1:{UiPort}";
 
     public string DataDirectory { get; }
 
@@ -58,13 +66,16 @@ public sealed class ConsoleProcess : IAsyncDisposable
         start.Environment["ConOps__Console__AgentUrl"] = $"https://127.0.0.1:{agents}";
         start.Environment["ConOps__Console__DataDirectory"] = dataDirectory;
         start.Environment["ConOps__LocalAgent__DockerEndpoint"] = TestEnvironment.DockerHost;
+        // Automation signs in with an admin API token given through configuration (stored hashed).
+        var adminToken = settings?.TryGetValue("ConOps:Auth:BootstrapToken", out var given) == true ? given : "test-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
+        start.Environment["ConOps__Auth__BootstrapToken"] = adminToken;
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
         var process = Process.Start(start)!;
-        var console = new ConsoleProcess(process, dataDirectory, ui, agents);
+        var console = new ConsoleProcess(process, dataDirectory, ui, agents, adminToken);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) { console._log.Enqueue(e.Data); } };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { console._log.Enqueue(e.Data); } };
         process.BeginOutputReadLine();

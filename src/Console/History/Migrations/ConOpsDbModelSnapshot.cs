@@ -16,6 +16,116 @@ namespace ConOps.Console.History.Migrations
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("ConOps.Console.Auth.ApiTokenRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LastUsedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Hash")
+                        .IsUnique();
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("ApiTokens");
+                });
+
+            modelBuilder.Entity("ConOps.Console.Auth.AuditRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Detail")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Actor");
+
+                    b.HasIndex("At");
+
+                    b.ToTable("AuditEntries");
+                });
+
+            modelBuilder.Entity("ConOps.Console.Auth.UserRecord", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LastSignInAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PasswordHash")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Stamp")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("Users");
+                });
+
             modelBuilder.Entity("ConOps.Console.History.AppRecord", b =>
                 {
                     b.Property<string>("Name")
@@ -213,6 +323,55 @@ namespace ConOps.Console.History.Migrations
                     b.ToTable("Releases");
                 });
 
+            modelBuilder.Entity("ConOps.Console.Sync.AppHostStateRecord", b =>
+                {
+                    b.Property<string>("App")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Host")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Deployed")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("DeployedCommit")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PausedAtCommit")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PausedReason")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Pending")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("PendingAuthor")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingCommit")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingMessage")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingPlan")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("PendingSince")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PendingTrigger")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("App", "Host");
+
+                    b.ToTable("AppHostStates");
+                });
+
             modelBuilder.Entity("ConOps.Console.Notifications.IncidentRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -318,55 +477,6 @@ namespace ConOps.Console.History.Migrations
                         .IsUnique();
 
                     b.ToTable("NotificationTargets");
-                });
-
-            modelBuilder.Entity("ConOps.Console.Sync.AppHostStateRecord", b =>
-                {
-                    b.Property<string>("App")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Host")
-                        .HasColumnType("TEXT");
-
-                    b.Property<byte[]>("Deployed")
-                        .HasColumnType("BLOB");
-
-                    b.Property<string>("DeployedCommit")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PausedAtCommit")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PausedReason")
-                        .HasColumnType("TEXT");
-
-                    b.Property<byte[]>("Pending")
-                        .HasColumnType("BLOB");
-
-                    b.Property<string>("PendingAuthor")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PendingCommit")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PendingMessage")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PendingPlan")
-                        .HasColumnType("TEXT");
-
-                    b.Property<long?>("PendingSince")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("PendingTrigger")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("App", "Host");
-
-                    b.ToTable("AppHostStates");
                 });
 
             modelBuilder.Entity("ConOps.Console.History.ReleaseRecord", b =>

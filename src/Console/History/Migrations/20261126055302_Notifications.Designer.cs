@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace ConOps.Console.History.Migrations
 {
     [DbContext(typeof(ConOpsDb))]
-    [Migration("20261126062244_Notifications")]
+    [Migration("20261126055302_Notifications")]
     partial class Notifications
     {
         /// <inheritdoc />
@@ -31,9 +31,6 @@ namespace ConOps.Console.History.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("Definition")
-                        .HasColumnType("TEXT");
-
                     b.PrimitiveCollection<string>("Hosts")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -46,9 +43,6 @@ namespace ConOps.Console.History.Migrations
 
                     b.Property<string>("Path")
                         .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("ProtectedSecrets")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("RepoUrl")
@@ -64,50 +58,6 @@ namespace ConOps.Console.History.Migrations
                     b.ToTable("Apps");
                 });
 
-            modelBuilder.Entity("ConOps.Console.History.HostCredentialRecord", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("AgentId")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Hash")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Host")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<long?>("LastUsedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Origin")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<long?>("RevokedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("RevokedReason")
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("Hash")
-                        .IsUnique();
-
-                    b.HasIndex("Host");
-
-                    b.ToTable("HostCredentials");
-                });
-
             modelBuilder.Entity("ConOps.Console.History.HostRecord", b =>
                 {
                     b.Property<string>("Name")
@@ -119,42 +69,9 @@ namespace ConOps.Console.History.Migrations
                     b.Property<long>("Generation")
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("Labels")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Source")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
                     b.HasKey("Name");
 
                     b.ToTable("Hosts");
-                });
-
-            modelBuilder.Entity("ConOps.Console.History.JoinTokenRecord", b =>
-                {
-                    b.Property<string>("Hash")
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long>("ExpiresAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Host")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<long?>("UsedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("Hash");
-
-                    b.HasIndex("Host");
-
-                    b.ToTable("JoinTokens");
                 });
 
             modelBuilder.Entity("ConOps.Console.History.ReleaseRecord", b =>
@@ -188,9 +105,6 @@ namespace ConOps.Console.History.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("Model")
-                        .HasColumnType("TEXT");
-
                     b.Property<string>("Outcome")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -200,10 +114,6 @@ namespace ConOps.Console.History.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Trigger")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("User")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
@@ -323,55 +233,6 @@ namespace ConOps.Console.History.Migrations
                     b.ToTable("NotificationTargets");
                 });
 
-            modelBuilder.Entity("ConOps.Console.Sync.AppHostStateRecord", b =>
-                {
-                    b.Property<string>("App")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Host")
-                        .HasColumnType("TEXT");
-
-                    b.Property<byte[]>("Deployed")
-                        .HasColumnType("BLOB");
-
-                    b.Property<string>("DeployedCommit")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PausedAtCommit")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PausedReason")
-                        .HasColumnType("TEXT");
-
-                    b.Property<byte[]>("Pending")
-                        .HasColumnType("BLOB");
-
-                    b.Property<string>("PendingAuthor")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PendingCommit")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PendingMessage")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PendingPlan")
-                        .HasColumnType("TEXT");
-
-                    b.Property<long?>("PendingSince")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("PendingTrigger")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("App", "Host");
-
-                    b.ToTable("AppHostStates");
-                });
-
             modelBuilder.Entity("ConOps.Console.History.ReleaseRecord", b =>
                 {
                     b.OwnsMany("ConOps.Console.History.ServiceOutcomeRecord", "Services", b1 =>
@@ -388,12 +249,6 @@ namespace ConOps.Console.History.Migrations
                                 .IsRequired();
 
                             b1.Property<string>("Error");
-
-                            b1.Property<string>("Image")
-                                .IsRequired();
-
-                            b1.Property<string>("ImageDigest")
-                                .IsRequired();
 
                             b1.Property<string>("Service")
                                 .IsRequired();

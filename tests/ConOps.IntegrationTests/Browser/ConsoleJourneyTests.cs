@@ -1,0 +1,247 @@
+using System.Net.Http.Json;
+using ConOps.IntegrationTests.Support;
+using Docker.DotNet.Models;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+using SupportBrowser = ConOps.IntegrationTests.Support.Browser;
+
+namespace ConOps.IntegrationTests.Ui;
+
+/// <summary>
+/// A new user's first hour, in Debian's Chromium against the real console, its local agent and the real
+/// engine: set up the admin with the code from the log, add an app, watch it go green, break it by hand
+/// and watch it heal. Screenshots of every page land in docs/screenshots.
+/// </summary>
+[Collection(RealEngine.Name)]
+public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly PageAssertionsToHaveURLOptions Slow = new() { Timeout = 30_000 };
+    private readonly DockerEngine _docker = new();
+    private readonly GitRepo _repo = new();
+    private readonly string _app = "ui-" + Guid.NewGuid().ToString("N")[..6];
+    private ConsoleProcess? _console;
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    public async Task InitializeAsync()
+    {
+        _repo.Commit("Serve the greeting", ("compose.yaml", Compose("httpd -f -p 8080 -h /www")));
+        _console = await ConsoleProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["ConOps:Console:PollInterval"] = "00:00:01",
+            ["ConOps:LocalAgent:Enabled"] = "true",
+        });
+        (_playwright, _browser) = await SupportBrowser.LaunchAsync();
+    }
+
+    [Fact]
+    public async Task A_new_admin_adds_an_app_watches_it_go_green_and_heal_after_a_manual_stop()
+    {
+        var console = _console!;
+        var page = await ConsoleBrowser.NewPageAsync(_browser!);
+
+        // Given a fresh console: any page leads to the setup page, which wants the code from the log
+        await page.GotoAsync(console.BaseUrl + "/");
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/setup$"), Slow);
+        await ConsoleBrowser.ScreenshotAsync(page, "setup");
+        await page.Locator("#code").FillAsync("WRONG-CODE-0000");
+        await page.Locator("#username").FillAsync("alice");
+        await page.Locator("#password").FillAsync(ConsoleBrowser.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create admin and sign in" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("setup-error")).ToContainTextAsync("not the current setup code");
+
+        // When the admin enters the right code
+        await page.Locator("#code").FillAsync(ConsoleBrowser.SetupCode(console).ToLowerInvariant());
+        await page.Locator("#username").FillAsync("alice");
+        await page.Locator("#password").FillAsync(ConsoleBrowser.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create admin and sign in" }).ClickAsync();
+
+        // Then they are signed in on the fleet page, which shows the local host online
+        await ConsoleBrowser.WaitReadyAsync(page);
+        await Assertions.Expect(page.GetByTestId("whoami")).ToContainTextAsync("alice · admin");
+        await Assertions.Expect(page.GetByTestId("host-local")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+
+        // When they add an app in Settings › Apps
+        await ConsoleBrowser.GoAsync(page, console, "/settings/apps");
+        await ConsoleBrowser.Field(page, "app-name").FillAsync(_app);
+        await ConsoleBrowser.Field(page, "app-repo").FillAsync(_repo.Path);
+        await ConsoleBrowser.Field(page, "app-hosts").FillAsync("local");
+        await page.GetByTestId("save-app").ClickAsync();
+
+        // Then its page shows the web service synced and healthy, desired next to live
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/apps/{_app}$"), Slow);
+        await Assertions.Expect(page.GetByTestId($"app-sync-local-{_app}-web")).ToHaveTextAsync("Synced", new() { Timeout = 60_000 });
+        await Assertions.Expect(page.GetByTestId($"app-health-local-{_app}-web")).ToHaveTextAsync("Healthy", new() { Timeout = 60_000 });
+        await Assertions.Expect(page.GetByTestId("host-section-local")).ToContainTextAsync("environment.GREETING");
+        await ConsoleBrowser.ScreenshotAsync(page, "app", fullPage: true);
+
+        // And the fleet page shows it green
+        await ConsoleBrowser.GoAsync(page, console, "/");
+        var sync = page.GetByTestId($"sync-local-{_app}-web");
+        var health = page.GetByTestId($"health-local-{_app}-web");
+        await Assertions.Expect(sync).ToHaveTextAsync("Synced", new() { Timeout = 30_000 });
+        await Assertions.Expect(health).ToHaveTextAsync("Healthy", new() { Timeout = 30_000 });
+        await ConsoleBrowser.ScreenshotAsync(page, "fleet");
+
+        // When someone stops the container by hand (the page records every badge state it is pushed)
+        await page.EvaluateAsync("""
+            (ids) => {
+              window.__seen = [];
+              const note = () => {
+                const s = document.querySelector(`[data-testid="${ids[0]}"]`), h = document.querySelector(`[data-testid="${ids[1]}"]`);
+                const state = `${s?.textContent}/${h?.textContent}`;
+                if (window.__seen[window.__seen.length - 1] !== state) window.__seen.push(state);
+              };
+              new MutationObserver(note).observe(document.querySelector('[data-testid="services"]'), { subtree: true, childList: true, characterData: true });
+            }
+            """, new[] { $"sync-local-{_app}-web", $"health-local-{_app}-web" });
+        var container = (await _docker.ManagedContainersAsync(_app)).Single(c => c.Labels["com.docker.compose.service"] == "web");
+        var before = await _docker.Client.Containers.InspectContainerAsync(container.ID);
+        await _docker.Client.Containers.StopContainerAsync(container.ID, new ContainerStopParameters { WaitBeforeKillSeconds = 1 });
+
+        // Then the agent starts it again and the page, never reloaded, shows it green
+        // (the agent heals before it reports, so the red moment may be too short to be pushed)
+        await Eventually.Until(
+            () => _docker.Client.Containers.InspectContainerAsync(container.ID),
+            c => c.State.Running && c.State.StartedAt != before.State.StartedAt,
+            TimeSpan.FromSeconds(60),
+            "the agent to start the stopped container again");
+        await Assertions.Expect(health).ToHaveTextAsync("Healthy", new() { Timeout = 30_000 });
+        await Assertions.Expect(sync).ToHaveTextAsync("Synced", new() { Timeout = 30_000 });
+        output.WriteLine("badge states seen after the stop: " + string.Join(" -> ", await page.EvaluateAsync<string[]>("() => window.__seen")));
+
+        // When a commit makes the service crash, the badge turns red; when the next commit fixes it, green again
+        await page.EvaluateAsync("() => { window.__seen = []; }");
+        _repo.Commit("Crash on start", ("compose.yaml", Compose("exit 3")));
+        await Assertions.Expect(health).Not.ToHaveTextAsync("Healthy", new() { Timeout = 60_000 });
+        await Assertions.Expect(health).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("conops-health-(degraded|missing)"), new() { Timeout = 60_000 });
+        await ConsoleBrowser.ScreenshotAsync(page, "fleet-degraded");
+        _repo.Commit("Serve again", ("compose.yaml", Compose("httpd -f -p 8080 -h /www")));
+        await Assertions.Expect(health).ToHaveTextAsync("Healthy", new() { Timeout = 60_000 });
+        await Assertions.Expect(sync).ToHaveTextAsync("Synced", new() { Timeout = 60_000 });
+        output.WriteLine("badge states seen through the crash and the fix: " + string.Join(" -> ", await page.EvaluateAsync<string[]>("() => window.__seen")));
+
+        // An operator tails the ticker's log live: colours, search with highlight, pause
+        await ConsoleBrowser.GoAsync(page, console, $"/logs?s=local/{_app}/ticker&tail=20");
+        var lines = page.GetByTestId("log-lines");
+        await Assertions.Expect(lines).ToContainTextAsync("tick", new() { Timeout = 30_000 });
+        await Assertions.Expect(lines.Locator(".ansi-fg-2").First).ToHaveTextAsync("tick", new() { Timeout = 10_000 });
+        var statsBefore = await page.GetByTestId("log-stats").TextContentAsync();
+        await Assertions.Expect(page.GetByTestId("log-stats")).Not.ToHaveTextAsync(statsBefore!, new() { Timeout = 10_000 });
+        await ConsoleBrowser.ScreenshotAsync(page, "logs");
+        await ConsoleBrowser.Field(page, "log-search").FillAsync("tick 1");
+        await Assertions.Expect(lines.Locator("mark").First).ToHaveTextAsync("tick 1", new() { Timeout = 10_000 });
+        await page.GetByTestId("log-pause").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("log-pause")).ToContainTextAsync("Resume", new() { Timeout = 10_000 });
+
+        // And the history shows the first deployment and the self-heal
+        await ConsoleBrowser.GoAsync(page, console, $"/history?app={_app}");
+        await Assertions.Expect(page.GetByTestId("release-message").Filter(new() { HasText = "Serve the greeting" })).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Assertions.Expect(page.GetByTestId("history")).ToContainTextAsync("self-heal", new() { Timeout = 30_000 });
+        await ConsoleBrowser.ScreenshotAsync(page, "history");
+
+        // The other pages, each looked at
+        await ConsoleBrowser.GoAsync(page, console, "/apps");
+        await Assertions.Expect(page.GetByTestId("apps")).ToContainTextAsync(_app);
+        await ConsoleBrowser.ScreenshotAsync(page, "apps");
+        await ConsoleBrowser.GoAsync(page, console, "/hosts");
+        await Assertions.Expect(page.GetByTestId("hosts-table")).ToContainTextAsync("online");
+        await ConsoleBrowser.ScreenshotAsync(page, "hosts");
+        await ConsoleBrowser.GoAsync(page, console, "/hosts/local");
+        await Assertions.Expect(page.GetByTestId("host-connection")).ToHaveTextAsync("online");
+        await ConsoleBrowser.ScreenshotAsync(page, "host");
+
+        // An API token is shown once, then only its prefix
+        await ConsoleBrowser.GoAsync(page, console, "/settings/tokens");
+        await ConsoleBrowser.Field(page, "token-name").FillAsync("ci");
+        await page.GetByTestId("create-token").ClickAsync();
+        var token = (await page.GetByTestId("new-token-value").TextContentAsync())!.Trim();
+        Assert.StartsWith("conops_", token, StringComparison.Ordinal);
+        using (var client = new HttpClient { BaseAddress = new Uri(console.BaseUrl) })
+        {
+            client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("/api/services")).StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await client.PostAsync($"/api/apps/{_app}/sync", null)).StatusCode);
+        }
+        await ConsoleBrowser.ScreenshotAsync(page, "settings-tokens");
+        await ConsoleBrowser.GoAsync(page, console, "/settings/audit");
+        await Assertions.Expect(page.GetByTestId("audit")).ToContainTextAsync("app.save");
+        await Assertions.Expect(page.GetByTestId("audit")).ToContainTextAsync("token.create");
+        await ConsoleBrowser.ScreenshotAsync(page, "settings-audit");
+        await ConsoleBrowser.GoAsync(page, console, "/settings/apps");
+        await ConsoleBrowser.ScreenshotAsync(page, "settings-apps");
+
+        // Dark theme and a phone-sized screen
+        var dark = await ConsoleBrowser.SignInAsync(_browser!, console, "operator", colorScheme: ColorScheme.Dark);
+        await Assertions.Expect(dark.GetByTestId($"health-local-{_app}-web")).ToHaveTextAsync("Healthy", new() { Timeout = 30_000 });
+        await ConsoleBrowser.ScreenshotAsync(dark, "fleet-dark");
+        var phone = await ConsoleBrowser.SignInAsync(_browser!, console, "viewer", viewport: new ViewportSize { Width = 390, Height = 844 });
+        await Assertions.Expect(phone.GetByTestId($"health-local-{_app}-web")).ToHaveTextAsync("Healthy", new() { Timeout = 30_000 });
+        await ConsoleBrowser.ScreenshotAsync(phone, "fleet-phone");
+
+        // A viewer sees no Sync button and cannot open settings
+        await ConsoleBrowser.GoAsync(phone, console, $"/apps/{_app}");
+        await Assertions.Expect(phone.GetByTestId($"app-health-local-{_app}-web")).ToHaveTextAsync("Healthy", new() { Timeout = 30_000 });
+        await Assertions.Expect(phone.GetByTestId("sync")).ToHaveCountAsync(0);
+        await phone.GotoAsync(console.BaseUrl + "/settings");
+        await Assertions.Expect(phone).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/denied"), Slow);
+    }
+
+    [Fact]
+    public async Task A_wrong_password_is_refused_and_a_signed_out_browser_is_sent_to_sign_in()
+    {
+        var console = _console!;
+        await console.Http.PostAsJsonAsync("/api/users", new { name = "bob", password = ConsoleBrowser.Password, role = "viewer" });
+        var page = await ConsoleBrowser.NewPageAsync(_browser!);
+
+        await page.GotoAsync(console.BaseUrl + "/history");
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login\\?ReturnUrl=%2Fhistory$"), Slow);
+        await page.Locator("#username").FillAsync("bob");
+        await page.Locator("#password").FillAsync("not the password");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("login-error")).ToHaveTextAsync("Wrong user name or password.");
+        await ConsoleBrowser.ScreenshotAsync(page, "login");
+
+        await page.Locator("#username").FillAsync("bob");
+        await page.Locator("#password").FillAsync(ConsoleBrowser.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await ConsoleBrowser.WaitReadyAsync(page);
+        Assert.EndsWith("/history", page.Url, StringComparison.Ordinal);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login$"), Slow);
+        await page.GotoAsync(console.BaseUrl + "/");
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login"), Slow);
+    }
+
+    private static string Compose(string command) => $$"""
+        services:
+          web:
+            image: conops-test/web:1
+            command: ["sh", "-c", "{{command}}"]
+            environment:
+              GREETING: hello
+            labels:
+              example.team: ui
+          ticker:
+            image: conops-test/busybox:1
+            command: ["sh", "-c", "i=0; while true; do i=$$((i+1)); printf '\033[32mtick\033[0m %s\n' $$i; sleep 0.2; done"]
+        """;
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+        _playwright?.Dispose();
+        if (_console is not null)
+        {
+            output.WriteLine(_console.Log);
+            await _console.DisposeAsync();
+        }
+        await _docker.RemoveAppAsync(_app);
+        _docker.Dispose();
+        _repo.Dispose();
+    }
+}

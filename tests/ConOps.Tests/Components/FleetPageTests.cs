@@ -1,0 +1,97 @@
+using Bunit;
+using ConOps.Console.Components.Pages;
+using ConOps.Console.Fleet;
+using ConOps.Contract;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
+
+namespace ConOps.Tests.Components;
+
+/// <summary>The fleet page against a real FleetState: counts, offline hosts, and pushed updates.</summary>
+public sealed class FleetPageTests : IAsyncLifetime
+{
+    // MudBlazor's services dispose only asynchronously, which xunit's synchronous Dispose cannot do.
+    private readonly BunitContext _bunit = new();
+    private readonly FleetState _fleet = new(TimeProvider.System);
+
+    public FleetPageTests()
+    {
+        _bunit.Services.AddMudServices();
+        _bunit.Services.AddSingleton(_fleet);
+        _bunit.Services.AddSingleton(TimeProvider.System);
+        _bunit.JSInterop.Mode = JSRuntimeMode.Loose;
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _bunit.DisposeAsync();
+
+    private IRenderedComponent<FleetPage> RenderFleet() => _bunit.Render<FleetPage>();
+
+    [Fact]
+    public void With_no_host_the_page_teaches_how_to_connect_one()
+    {
+        var page = RenderFleet();
+
+        Assert.Contains("Connect your first host", page.Find("[data-testid=empty-state]").TextContent);
+    }
+
+    [Fact]
+    public void Counts_each_sync_and_health_state_and_greys_offline_hosts()
+    {
+        _fleet.HostConnected(new Hello { HostName = "nas", AgentVersion = "1", EngineVersion = "20.10" });
+        _fleet.HostConnected(new Hello { HostName = "pi", AgentVersion = "1", EngineVersion = "20.10" });
+        Report("nas", ("web", SyncStatus.Synced, HealthStatus.Healthy), ("db", SyncStatus.OutOfSync, HealthStatus.Degraded));
+        Report("pi", ("web", SyncStatus.Synced, HealthStatus.Healthy));
+        _fleet.HostDisconnected("pi");
+
+        var page = RenderFleet();
+
+        Assert.Equal("Synced 2", page.Find("[data-testid=count-sync-Synced]").TextContent.Trim());
+        Assert.Equal("OutOfSync 1", page.Find("[data-testid=count-sync-OutOfSync]").TextContent.Trim());
+        Assert.Equal("Degraded 1", page.Find("[data-testid=count-health-Degraded]").TextContent.Trim());
+        Assert.Contains("conops-offline", page.Find("[data-testid=host-pi]").ClassList);
+        Assert.Contains("offline since", page.Find("[data-testid=host-pi]").TextContent);
+        Assert.DoesNotContain("conops-offline", page.Find("[data-testid=host-nas]").ClassList);
+    }
+
+    [Fact]
+    public void A_status_change_is_pushed_to_the_open_page()
+    {
+        _fleet.HostConnected(new Hello { HostName = "nas" });
+        Report("nas", ("web", SyncStatus.Synced, HealthStatus.Healthy));
+        var page = RenderFleet();
+        Assert.Equal("Healthy", page.Find("[data-testid=health-nas-shop-web]").TextContent);
+
+        Report("nas", ("web", SyncStatus.OutOfSync, HealthStatus.Missing));
+
+        page.WaitForAssertion(() =>
+        {
+            Assert.Equal("Missing", page.Find("[data-testid=health-nas-shop-web]").TextContent);
+            Assert.Equal("OutOfSync", page.Find("[data-testid=sync-nas-shop-web]").TextContent);
+        }, TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void Clicking_a_count_filters_the_rows_to_that_state()
+    {
+        _fleet.HostConnected(new Hello { HostName = "nas" });
+        Report("nas", ("web", SyncStatus.Synced, HealthStatus.Healthy), ("db", SyncStatus.OutOfSync, HealthStatus.Degraded));
+        var page = RenderFleet();
+
+        page.Find("[data-testid=count-health-Degraded]").Click();
+
+        page.WaitForAssertion(() =>
+        {
+            Assert.Single(page.FindAll("[data-testid^=row-]"));
+            Assert.NotNull(page.Find("[data-testid=row-nas-shop-db]"));
+        });
+    }
+
+    private void Report(string host, params (string Service, SyncStatus Sync, HealthStatus Health)[] services)
+    {
+        var report = new StatusReport();
+        report.Services.AddRange(services.Select(s => new ServiceStatus { App = "shop", Service = s.Service, Sync = s.Sync, Health = s.Health, Image = "web:1" }));
+        _fleet.ApplyStatus(host, report);
+    }
+}

@@ -1,0 +1,101 @@
+using ConOps.Console.Api;
+using ConOps.Console.Auth;
+using ConOps.Console.Components.Pages;
+using ConOps.Console.Components.Pages.Account;
+using ConOps.Console.Components.Shared;
+using ConOps.Contract;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ConOps.Tests.Components;
+
+public sealed class PageLogicTests
+{
+    private static ServiceDto Row(string host, string app, string name, string sync = "Synced", string health = "Healthy", string image = "web:1", string[]? drifted = null) =>
+        new(host, app, name, "synced", sync, health, "", null, image, "", "", "", null, null, drifted ?? [], true, DateTimeOffset.UnixEpoch);
+
+    [Fact]
+    public void The_fleet_filter_combines_facets_and_searches_names_images_and_drifted_fields()
+    {
+        var rows = new[]
+        {
+            Row("nas", "shop", "web"),
+            Row("nas", "shop", "db", sync: "OutOfSync", drifted: ["environment"]),
+            Row("pi", "blog", "web", image: "ghost:5"),
+        };
+
+        Assert.Equal(3, new FleetFilter().Apply(rows).Count);
+        Assert.Equal(["db"], new FleetFilter(Sync: "OutOfSync").Apply(rows).Select(r => r.Name));
+        Assert.Equal(["pi"], new FleetFilter(Search: "GHOST").Apply(rows).Select(r => r.Host));
+        Assert.Equal(["db"], new FleetFilter(Search: "environ").Apply(rows).Select(r => r.Name));
+        Assert.Empty(new FleetFilter(Host: "pi", App: "shop").Apply(rows));
+        var counts = FleetCounts.Of(rows);
+        Assert.Equal(2, counts.Sync["Synced"]);
+        Assert.Equal(0, counts.Health["Degraded"]);
+    }
+
+    [Fact]
+    public void A_desired_service_flattens_to_named_fields_and_drift_words_mark_them()
+    {
+        var spec = new ServiceSpec { Name = "web", Image = "web:1", Restart = "always" };
+        spec.Environment.Add("GREETING", "hello");
+        spec.Ports.Add(new PortBinding { Target = 8080, Published = 18080, Protocol = "tcp" });
+        spec.CapAdd.Add("NET_ADMIN");
+
+        var fields = SpecFields.Flatten(spec);
+
+        Assert.Contains(new SpecField("environment.GREETING", "hello"), fields);
+        Assert.Contains(new SpecField("ports[0].target", "8080"), fields);
+        Assert.DoesNotContain(fields, f => f.Path == "privileged");
+        var environment = fields.Single(f => f.Path == "environment.GREETING");
+        Assert.True(SpecFields.IsDrifted(environment, ["environment"]));
+        Assert.False(SpecFields.IsDrifted(environment, ["image"]));
+        Assert.True(SpecFields.IsDrifted(fields.Single(f => f.Path == "capAdd[0]"), ["cap_add"]));
+    }
+
+    [Theory]
+    [InlineData(null, "/")]
+    [InlineData("history", "/history")]
+    [InlineData("/apps/web", "/apps/web")]
+    [InlineData("//evil.example/", "/")]
+    [InlineData("https://evil.example/", "/")]
+    [InlineData("/\\evil.example", "/")]
+    public void Sign_in_only_returns_to_local_pages(string? returnUrl, string expected) =>
+        Assert.Equal(expected, LoginPage.SafeReturnUrl(returnUrl));
+
+    [Fact]
+    public void The_setup_code_works_once_ignores_case_and_dashes_and_is_replaced_after_five_wrong_guesses()
+    {
+        var setup = new SetupCode(NullLogger<SetupCode>.Instance);
+        Assert.False(setup.Pending);
+        setup.Issue("http://x/setup");
+        Assert.True(setup.Pending);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.False(setup.TryRedeem("AAAA-AAAA-AAAA", "http://x/setup"));
+        }
+        // The code changed after five misses; nobody can brute-force a fixed one.
+        Assert.True(setup.Pending);
+        Assert.False(setup.TryRedeem(null, "http://x/setup"));
+    }
+
+    [Fact]
+    public void Roles_include_the_ones_below_them()
+    {
+        Assert.Equal([Roles.Viewer, Roles.Operator, Roles.Admin], Roles.Including(Roles.Admin));
+        Assert.True(Roles.Satisfies(Roles.Admin, Roles.Operator));
+        Assert.False(Roles.Satisfies(Roles.Viewer, Roles.Operator));
+        var principal = UserAccounts.Principal("ann", Roles.Operator, "test");
+        Assert.True(principal.IsInRole(Roles.Viewer));
+        Assert.False(principal.IsInRole(Roles.Admin));
+        Assert.Equal(Roles.Operator, principal.HighestRole());
+    }
+
+    [Theory]
+    [InlineData(0.25, "250 ms")]
+    [InlineData(12, "12 s")]
+    [InlineData(125, "2 min 5 s")]
+    [InlineData(7260, "2 h 1 min")]
+    [InlineData(200_000, "2 d 7 h")]
+    public void Durations_read_naturally(double seconds, string expected) =>
+        Assert.Equal(expected, Format.Duration(TimeSpan.FromSeconds(seconds)));
+}
