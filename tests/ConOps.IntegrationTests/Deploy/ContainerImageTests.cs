@@ -22,6 +22,9 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private string _joinToken = "";
 
+    // The console's admin API token for automation (ConOps:Auth:BootstrapToken); a test secret too.
+    private readonly string _adminToken = "it-admin-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
+
     private string Network => $"conops-it-net-{_suffix}";
 
     private string ConsoleContainer => $"conops-it-console-{_suffix}";
@@ -45,6 +48,7 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         // The console runs as uid 10001 and Git refuses repositories owned by someone else.
         await DeployArtifacts.RunAsync("chown", TimeSpan.FromSeconds(10), "-R", "10001:10001", _repo.Path);
         _http.BaseAddress = new Uri($"http://127.0.0.1:{_uiPort}");
+        _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _adminToken);
         await Docker("network", "create", Network);
     }
 
@@ -55,7 +59,7 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         await Docker("run", "-d", "--name", ConsoleContainer, "--network", Network,
             "-v", $"conops-it-data-{_suffix}:/var/lib/conops", "-v", $"{_repo.Path}:/repos/app:ro",
             "-p", $"127.0.0.1:{_uiPort}:8080", "-e", "ConOps__Console__PollInterval=00:00:01",
-            "-e", $"ConOps__Fleet__PublicAgentUrl=https://{ConsoleContainer}:8081",
+            "-e", $"ConOps__Fleet__PublicAgentUrl=https://{ConsoleContainer}:8081", "-e", $"ConOps__Auth__BootstrapToken={_adminToken}",
             DeployArtifacts.ConsoleImage);
         await Eventually.Until(() => _http.GetAsync("/api/hosts"), r => r.IsSuccessStatusCode, Converge, "the console container to answer");
 
@@ -108,7 +112,7 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         await Docker("run", "-d", "--name", ConsoleContainer, "--network", Network,
             "-v", $"conops-it-data-{_suffix}:/var/lib/conops", "-v", $"{_repo.Path}:/repos/app:ro",
             "-p", $"127.0.0.1:{_uiPort}:8080", "-e", "ConOps__Console__PollInterval=00:00:01",
-            "-e", $"ConOps__Fleet__PublicAgentUrl=https://{ConsoleContainer}:8081",
+            "-e", $"ConOps__Fleet__PublicAgentUrl=https://{ConsoleContainer}:8081", "-e", $"ConOps__Auth__BootstrapToken={_adminToken}",
             DeployArtifacts.ConsoleImage);
 
         // Then it still knows the app, the agent reconnects, and the running container was never touched
@@ -118,9 +122,13 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         var after = await _docker.ManagedContainersAsync(App);
         Assert.Equal(containers[0].ID, Assert.Single(after).ID);
 
-        // And the join token is in no log of either container
-        Assert.DoesNotContain(_joinToken, await Docker("logs", ConsoleContainer), StringComparison.Ordinal);
-        Assert.DoesNotContain(_joinToken, await Docker("logs", AgentContainer), StringComparison.Ordinal);
+        // And neither the join token nor the admin token is in any log of either container
+        foreach (var container in new[] { ConsoleContainer, AgentContainer })
+        {
+            var log = await Docker("logs", container);
+            Assert.DoesNotContain(_joinToken, log, StringComparison.Ordinal);
+            Assert.DoesNotContain(_adminToken, log, StringComparison.Ordinal);
+        }
     }
 
     private async Task WaitForHostAsync(bool connected, bool viaApi = true)

@@ -52,6 +52,7 @@ public sealed class NotificationTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Every_target_kind_receives_a_test_and_incidents_are_told_once_when_they_open_and_once_when_they_resolve()
     {
         var console = _console!;
+        _secrets.Add(console.AdminToken);
 
         // Given one target of each kind
         var webhook = await AddTargetAsync("webhook", "webhook", $"/hooks/{WebhookSecret}", WebhookToken);
