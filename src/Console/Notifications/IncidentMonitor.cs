@@ -164,8 +164,9 @@ public sealed partial class IncidentMonitor(
                 seen.Add(new Condition(NotificationEvents.RolledBack, state.App, state.Host, null, state.PausedReason));
             }
         }
-        // Only enrolled hosts can be offline: a host still waiting for its agent to join is not a page.
-        foreach (var host in hosts.Values.Where(h => !h.Connected && h.Enrollment == EnrollmentState.Enrolled))
+        // Only enrolled hosts that were seen, or were known when the console started, can be offline: a host
+        // still joining (enrolled a moment before its first connection) is not a page.
+        foreach (var host in hosts.Values.Where(h => !h.Connected && h.Enrollment == EnrollmentState.Enrolled && h.OfflineSince is not null))
         {
             seen.Add(new Condition(NotificationEvents.HostOffline, null, host.Name, null, host.LastSeen is null
                 ? "its agent has not connected since the console started"

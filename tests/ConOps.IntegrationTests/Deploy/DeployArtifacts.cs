@@ -26,7 +26,8 @@ public sealed class DeployArtifacts : IAsyncLifetime
         {
             await RunAsync(Path.Combine(Root, "deploy", "publish.sh"), TimeSpan.FromMinutes(20), "agent");
         }
-        if (!UpToDate(ConsoleBinary))
+        // The apphost is only copied when it changes: the console's own assembly says when it was built.
+        if (!UpToDate(Path.Combine(Root, "artifacts", "publish", "console", "conops-console.dll")))
         {
             await RunAsync(Path.Combine(Root, "deploy", "publish.sh"), TimeSpan.FromMinutes(20), "console");
         }
