@@ -1,4 +1,5 @@
-# The ConOps console: UI and API on 8080, agents on 8081, everything it keeps in /var/lib/conops.
+# The ConOps console: UI and API on 8080 (HTTP), agents on 8081 (TLS with its own certificate), everything
+# it keeps (database, Git clones, keys, certificate) in /var/lib/conops.
 #
 # Two ways to build it (docs/deploy.md):
 #   From source, where the .NET SDK image can be pulled:
@@ -16,7 +17,7 @@ RUN echo 'conops:x:10001:10001:ConOps console:/var/lib/conops:/usr/sbin/nologin'
  && mkdir -p /var/lib/conops /opt/conops \
  && chown 10001:10001 /var/lib/conops
 ENV ConOps__Console__UiUrl=http://0.0.0.0:8080 \
-    ConOps__Console__AgentUrl=http://0.0.0.0:8081 \
+    ConOps__Console__AgentUrl=https://0.0.0.0:8081 \
     ConOps__Console__DataDirectory=/var/lib/conops \
     DOTNET_gcServer=0
 EXPOSE 8080 8081

@@ -3,6 +3,7 @@
 # join command, or removes it again.
 #
 #   install-agent.sh --console-url URL --join-token TOKEN [--fingerprint SHA256] [--host-name NAME]
+#                    (the host's name comes with the join token; --host-name only overrides it)
 #                    [--binary PATH] [--no-start]
 #   install-agent.sh --uninstall [--purge]     (--purge also deletes the agent's identity and state)
 #
@@ -15,7 +16,7 @@ root=""
 console_url=""
 join_token=""
 fingerprint=""
-host_name="$(hostname 2>/dev/null || cat /etc/hostname)"
+host_name=""
 binary="$(dirname "$0")/conops-agent"
 start=1
 action=install
@@ -91,7 +92,7 @@ umask 077
   echo "ConOps__Agent__ConsoleUrl=$console_url"
   echo "ConOps__Agent__JoinToken=$join_token"
   echo "ConOps__Agent__CertificateFingerprint=$fingerprint"
-  echo "ConOps__Agent__HostName=$host_name"
+  if [ -n "$host_name" ]; then echo "ConOps__Agent__HostName=$host_name"; fi
 } >"$etc/agent.env.tmp"
 mv "$etc/agent.env.tmp" "$etc/agent.env"
 chmod 0600 "$etc/agent.env"
@@ -99,7 +100,7 @@ chmod 0600 "$etc/agent.env"
 if [ "$start" = 1 ] && systemd_running; then
   systemctl daemon-reload
   systemctl enable --now conops-agent.service
-  echo "ConOps agent installed and started as host '$host_name'; it dials $console_url. Logs: journalctl -u conops-agent -f"
+  echo "ConOps agent installed and started; it dials $console_url. Logs: journalctl -u conops-agent -f"
 else
-  echo "ConOps agent installed as host '$host_name' (not started). Start it: systemctl daemon-reload && systemctl enable --now conops-agent"
+  echo "ConOps agent installed (not started). Start it: systemctl daemon-reload && systemctl enable --now conops-agent"
 fi

@@ -186,6 +186,7 @@ public sealed partial class LogStreams(IDockerClient docker, TimeProvider time, 
                 chunk.Lines.Add(line);
             }
             burst = chunk.Lines.Count == MaxBatchLines;
+            Observability.AgentMetrics.LogBytesStreamed(chunk.CalculateSize());
             await _outgoing.Writer.WriteAsync(new AgentMessage { LogChunk = chunk }, ct);
         }
     }

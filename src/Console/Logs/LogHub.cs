@@ -95,6 +95,7 @@ public sealed partial class LogHub(AgentSessions sessions, IOptions<FleetOptions
             }
             return;
         }
+        Observability.ConsoleMetrics.LogBytesStreamed(chunk.CalculateSize());
         if (chunk.Lines.Count > 0 || chunk.DroppedLines > 0)
         {
             var lines = new LogEntry[chunk.Lines.Count];

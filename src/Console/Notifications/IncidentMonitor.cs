@@ -96,14 +96,13 @@ public sealed partial class IncidentMonitor(
         await using var db = await dbs.CreateDbContextAsync(ct);
         var now = time.GetUtcNow();
         var hosts = fleet.Hosts.ToDictionary(h => h.Name, StringComparer.Ordinal);
-        var knownHosts = await db.Hosts.AsNoTracking().Select(h => h.Name).ToListAsync(ct);
-        var deployed = await db.AppHostStates.AsNoTracking().Where(s => s.Deployed != null).Select(s => new { s.App, s.Host, s.Deployed }).ToListAsync(ct);
-        var selfHealOff = deployed
-            .Where(s => AppDesiredState.Parser.ParseFrom(s.Deployed).Policy is { SelfHeal: false })
-            .Select(s => s.App)
-            .ToHashSet(StringComparer.Ordinal);
+        var appHostStates = await db.AppHostStates.AsNoTracking().ToListAsync(ct);
+        var selfHealOff = appHostStates
+            .Where(s => s.Deployed is not null && AppDesiredState.Parser.ParseFrom(s.Deployed).Policy is { SelfHeal: false })
+            .Select(s => (s.App, s.Host))
+            .ToHashSet();
 
-        var seen = Conditions(hosts, knownHosts, selfHealOff, now);
+        var seen = Conditions(hosts, appHostStates, selfHealOff);
         var settled = now - startedAt >= options.Value.StartupGrace;
         var changes = tracker.Evaluate(seen, c => settled && IsKnown(c, hosts), now);
         if (changes.Opened.Count == 0 && changes.Resolved.Count == 0)
@@ -137,7 +136,7 @@ public sealed partial class IncidentMonitor(
         await db.SaveChangesAsync(ct);
 
         var rules = await db.Set<NotificationRuleRecord>().AsNoTracking().Where(r => r.Enabled).ToListAsync(ct);
-        var appHosts = deployed.GroupBy(s => s.App, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(s => s.Host).ToList(), StringComparer.Ordinal);
+        var appHosts = appHostStates.Where(s => s.Deployed is not null).GroupBy(s => s.App, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(s => s.Host).ToList(), StringComparer.Ordinal);
         var messages = changes.Opened.Select(c => (Condition: c, Message: NotificationMessage.Opened(c, now)))
             .Concat(changes.Resolved.Select(r => (r.Condition, Message: NotificationMessage.Resolved(r.Condition, r.OpenedAt, now))));
         foreach (var (condition, message) in messages)
@@ -150,19 +149,28 @@ public sealed partial class IncidentMonitor(
     }
 
     /// <summary>Everything wrong right now, from the live fleet picture and the latest release outcomes.</summary>
-    private List<Condition> Conditions(Dictionary<string, HostView> hosts, List<string> knownHosts, HashSet<string> selfHealOff, DateTimeOffset now)
+    private List<Condition> Conditions(Dictionary<string, HostView> hosts, List<Sync.AppHostStateRecord> appHostStates, HashSet<(string App, string Host)> selfHealOff)
     {
         var seen = new List<Condition>();
-        foreach (var name in knownHosts.Union(hosts.Keys, StringComparer.Ordinal))
+        foreach (var state in appHostStates)
         {
-            if (!hosts.TryGetValue(name, out var host))
+            if (state.Pending is not null)
             {
-                seen.Add(new Condition(NotificationEvents.HostOffline, null, name, null, "no agent has connected since the console started"));
+                var commit = state.PendingCommit is { Length: > 7 } sha ? sha[..7] : state.PendingCommit;
+                seen.Add(new Condition(NotificationEvents.PendingApproval, state.App, state.Host, null, $"commit {commit} \"{state.PendingMessage}\" waits for approval since {state.PendingSince:u}"));
             }
-            else if (!host.Connected)
+            if (state.PausedReason is not null)
             {
-                seen.Add(new Condition(NotificationEvents.HostOffline, null, name, null, $"the agent has been disconnected since {host.OfflineSince:u}"));
+                seen.Add(new Condition(NotificationEvents.RolledBack, state.App, state.Host, null, state.PausedReason));
             }
+        }
+        // Only enrolled hosts that were seen, or were known when the console started, can be offline: a host
+        // still joining (enrolled a moment before its first connection) is not a page.
+        foreach (var host in hosts.Values.Where(h => !h.Connected && h.Enrollment == EnrollmentState.Enrolled && h.OfflineSince is not null))
+        {
+            seen.Add(new Condition(NotificationEvents.HostOffline, null, host.Name, null, host.LastSeen is null
+                ? "its agent has not connected since the console started"
+                : $"its agent has been disconnected since {host.OfflineSince:u}"));
         }
         foreach (var (app, error) in fleet.AppErrors)
         {
@@ -186,7 +194,7 @@ public sealed partial class IncidentMonitor(
             {
                 seen.Add(new Condition(NotificationEvents.HealthDegraded, service.App, service.Host, service.Service, service.Status.Reason));
             }
-            if (service.Status.Sync == SyncStatus.OutOfSync && selfHealOff.Contains(service.App))
+            if (service.Status.Sync == SyncStatus.OutOfSync && selfHealOff.Contains((service.App, service.Host)))
             {
                 var fields = service.Status.DriftedFields.Count > 0 ? $" ({string.Join(", ", service.Status.DriftedFields)})" : "";
                 seen.Add(new Condition(NotificationEvents.DriftDetected, service.App, service.Host, service.Service, $"live container differs from Git{fields} and self-heal is off: {service.Status.Reason}"));
@@ -200,6 +208,7 @@ public sealed partial class IncidentMonitor(
     {
         NotificationEvents.HostOffline or NotificationEvents.PendingApproval => true,
         NotificationEvents.SyncFailed when condition.Host is null => true,
+        NotificationEvents.RolledBack when condition.Service is null => true,
         NotificationEvents.SyncFailed or NotificationEvents.RolledBack => releases.Knows(condition.App ?? "", condition.Host ?? ""),
         _ => condition.Host is not null && hosts.TryGetValue(condition.Host, out var host) && host.Connected,
     };

@@ -45,6 +45,7 @@ public sealed partial class DigestResolver(RegistryClient client, IOptions<Sourc
         var now = time.GetUtcNow();
         if (!refresh && _cache.TryGetValue(key, out var cached) && now - cached.CheckedAt < options.Value.DigestCheckInterval)
         {
+            Observability.ConsoleMetrics.RegistryLookup(cached.Error is null, fromCache: true);
             return Answer(cached, lastKnown);
         }
 
@@ -65,6 +66,7 @@ public sealed partial class DigestResolver(RegistryClient client, IOptions<Sourc
             _cache.Clear();
         }
         _cache[key] = entry;
+        Observability.ConsoleMetrics.RegistryLookup(entry.Error is null, fromCache: false);
         return Answer(entry, lastKnown);
     }
 

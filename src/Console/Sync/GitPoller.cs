@@ -88,7 +88,7 @@ public sealed partial class GitPoller(
             string? head;
             try
             {
-                head = await git.RemoteTargetAsync(new GitSource(first.RepoUrl, first.Git), first.RefKind, first.RefName, token);
+                head = await Observability.ConsoleMetrics.TimedGitPoll(git.RemoteTargetAsync(new GitSource(first.RepoUrl, first.Git), first.RefKind, first.RefName, token));
             }
             catch (GitSourceException)
             {

@@ -20,6 +20,10 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
     private readonly int _uiPort = ConsoleProcess.FreePort();
     private readonly int _appPort = ConsoleProcess.FreePort();
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private string _joinToken = "";
+
+    // The console's admin API token for automation (ConOps:Auth:BootstrapToken); a test secret too.
+    private readonly string _adminToken = "it-admin-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
 
     private string Network => $"conops-it-net-{_suffix}";
 
@@ -44,6 +48,7 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         // The console runs as uid 10001 and Git refuses repositories owned by someone else.
         await DeployArtifacts.RunAsync("chown", TimeSpan.FromSeconds(10), "-R", "10001:10001", _repo.Path);
         _http.BaseAddress = new Uri($"http://127.0.0.1:{_uiPort}");
+        _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _adminToken);
         await Docker("network", "create", Network);
     }
 
@@ -54,23 +59,32 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         await Docker("run", "-d", "--name", ConsoleContainer, "--network", Network,
             "-v", $"conops-it-data-{_suffix}:/var/lib/conops", "-v", $"{_repo.Path}:/repos/app:ro",
             "-p", $"127.0.0.1:{_uiPort}:8080", "-e", "ConOps__Console__PollInterval=00:00:01",
+            "-e", $"ConOps__Fleet__PublicAgentUrl=https://{ConsoleContainer}:8081", "-e", $"ConOps__Auth__BootstrapToken={_adminToken}",
             DeployArtifacts.ConsoleImage);
         await Eventually.Until(() => _http.GetAsync("/api/hosts"), r => r.IsSuccessStatusCode, Converge, "the console container to answer");
 
-        // And the agent image with the engine socket mounted, dialing the console by its container name
+        // And a host created in the console, with its join command (TLS, pinned certificate)
+        var created = await _http.PostAsJsonAsync("/api/hosts", new { name = HostName });
+        Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+        var join = await created.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal($"https://{ConsoleContainer}:8081", join.GetProperty("consoleUrl").GetString());
+        _joinToken = join.GetProperty("joinToken").GetString()!;
+
+        // When the agent image runs with the join command's values and the engine socket mounted
         var socket = new Uri(TestEnvironment.DockerHost).LocalPath;
         var socketGroup = (await DeployArtifacts.RunAsync("stat", TimeSpan.FromSeconds(5), "-c", "%g", socket)).Trim();
-        await Docker("run", "-d", "--name", AgentContainer, "--network", Network, "--group-add", socketGroup,
+        var environment = join.GetProperty("environment").EnumerateObject().SelectMany(e => new[] { "-e", $"{e.Name}={e.Value.GetString()}" });
+        await Docker([
+            "run", "-d", "--name", AgentContainer, "--network", Network, "--group-add", socketGroup,
             "-v", $"{socket}:/var/run/docker.sock", "-v", $"conops-it-agent-{_suffix}:/var/lib/conops-agent",
-            "-e", $"ConOps__Agent__ConsoleUrl=http://{ConsoleContainer}:8081", "-e", $"ConOps__Agent__HostName={HostName}",
-            DeployArtifacts.AgentImage);
+            .. environment, DeployArtifacts.AgentImage]);
 
-        // Then the host shows up connected
+        // Then the agent enrolls and shows up connected
         await WaitForHostAsync(connected: true);
 
         // When an app targets that host
-        var created = await _http.PostAsJsonAsync("/api/apps", new { name = App, repoUrl = "/repos/app", branch = "main", path = ".", hosts = new[] { HostName } });
-        Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+        var app = await _http.PostAsJsonAsync("/api/apps", new { name = App, repoUrl = "/repos/app", branch = "main", path = ".", hosts = new[] { HostName } });
+        Assert.Equal(System.Net.HttpStatusCode.Created, app.StatusCode);
 
         // Then the agent container deploys it on the engine and the console reports it synced
         await Eventually.Until(ServiceStatusAsync, s => s == "synced", Converge, $"service web of {App} on {HostName} to be synced");
@@ -98,6 +112,7 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         await Docker("run", "-d", "--name", ConsoleContainer, "--network", Network,
             "-v", $"conops-it-data-{_suffix}:/var/lib/conops", "-v", $"{_repo.Path}:/repos/app:ro",
             "-p", $"127.0.0.1:{_uiPort}:8080", "-e", "ConOps__Console__PollInterval=00:00:01",
+            "-e", $"ConOps__Fleet__PublicAgentUrl=https://{ConsoleContainer}:8081", "-e", $"ConOps__Auth__BootstrapToken={_adminToken}",
             DeployArtifacts.ConsoleImage);
 
         // Then it still knows the app, the agent reconnects, and the running container was never touched
@@ -106,6 +121,14 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Contains(apps.EnumerateArray(), a => a.GetProperty("name").GetString() == App);
         var after = await _docker.ManagedContainersAsync(App);
         Assert.Equal(containers[0].ID, Assert.Single(after).ID);
+
+        // And neither the join token nor the admin token is in any log of either container
+        foreach (var container in new[] { ConsoleContainer, AgentContainer })
+        {
+            var log = await Docker("logs", container);
+            Assert.DoesNotContain(_joinToken, log, StringComparison.Ordinal);
+            Assert.DoesNotContain(_adminToken, log, StringComparison.Ordinal);
+        }
     }
 
     private async Task WaitForHostAsync(bool connected, bool viaApi = true)
@@ -157,7 +180,7 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         await IgnoreFailure("rm", "-f", "-v", AgentContainer, ConsoleContainer);
         await IgnoreFailure("volume", "rm", $"conops-it-data-{_suffix}", $"conops-it-agent-{_suffix}");
         await IgnoreFailure("network", "rm", Network);
-        await _docker.RemoveAppAsync(App);
+        await AppResources.RemoveAsync(_docker, App);
         _docker.Dispose();
         _http.Dispose();
         _repo.Dispose();

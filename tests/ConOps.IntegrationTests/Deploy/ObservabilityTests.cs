@@ -66,7 +66,7 @@ public sealed class ObservabilityTests(ITestOutputHelper output) : IAsyncLifetim
             output.WriteLine(_console.Log);
             await _console.DisposeAsync();
         }
-        await _docker.RemoveAppAsync(_app);
+        await AppResources.RemoveAsync(_docker, _app);
         _docker.Dispose();
         _repo.Dispose();
     }

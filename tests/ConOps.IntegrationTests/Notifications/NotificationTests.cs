@@ -24,8 +24,8 @@ public sealed class NotificationTests(ITestOutputHelper output) : IAsyncLifetime
     private const string GotifyToken = "gotok-8Pz1TestOnly";
     private const string DiscordSecret = "dcsec-5Rt6TestOnly";
     private const string SlackSecret = "slsec-3Vn0TestOnly";
-    private const string JoinToken = "cjt-9Kd4TestOnly";
-    private static readonly string[] Secrets = [WebhookSecret, WebhookToken, GotifyToken, DiscordSecret, SlackSecret, JoinToken];
+    private readonly List<string> _secrets = [WebhookSecret, WebhookToken, GotifyToken, DiscordSecret, SlackSecret];
+    private Dictionary<string, string> _joinEnvironment = [];
 
     private readonly DockerEngine _docker = new();
     private readonly GitRepo _repo = new();
@@ -52,6 +52,7 @@ public sealed class NotificationTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Every_target_kind_receives_a_test_and_incidents_are_told_once_when_they_open_and_once_when_they_resolve()
     {
         var console = _console!;
+        _secrets.Add(console.AdminToken);
 
         // Given one target of each kind
         var webhook = await AddTargetAsync("webhook", "webhook", $"/hooks/{WebhookSecret}", WebhookToken);
@@ -79,7 +80,7 @@ public sealed class NotificationTests(ITestOutputHelper output) : IAsyncLifetime
         // And the API shows the targets without their secrets
         var listed = await console.Http.GetStringAsync("/api/notifications/targets");
         Assert.Contains($"http://127.0.0.1:{_receiver.Port}", listed, StringComparison.Ordinal);
-        Assert.DoesNotContain(Secrets, listed.Contains);
+        Assert.DoesNotContain(_secrets, listed.Contains);
 
         // And a target that cannot be reached says so, without its URL's secret
         var deadPort = ConsoleProcess.FreePort();
@@ -116,7 +117,11 @@ public sealed class NotificationTests(ITestOutputHelper output) : IAsyncLifetime
         var incidents = await console.GetJsonAsync("/api/notifications/incidents");
         Assert.Contains(incidents.EnumerateArray(), i => i.GetProperty("app").GetString() == _app && i.GetProperty("resolvedAt").ValueKind != JsonValueKind.Null);
 
-        // When another host's agent connects and then dies
+        // When another host joins with its join command, connects, and then its agent dies
+        var join = await console.Http.PostAsJsonAsync("/api/hosts", new { name = _edge });
+        Assert.Equal(HttpStatusCode.Created, join.StatusCode);
+        _joinEnvironment = (await join.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("environment").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+        _secrets.Add(_joinEnvironment["ConOps__Agent__JoinToken"]);
         StartAgent();
         await Eventually.Until(() => console.GetJsonAsync("/api/hosts"), h => h.EnumerateArray().Any(x => x.GetProperty("name").GetString() == _edge && x.GetProperty("connected").GetBoolean()), Converge, $"host {_edge} to connect");
         _agent!.Kill(entireProcessTree: true);
@@ -129,14 +134,14 @@ public sealed class NotificationTests(ITestOutputHelper output) : IAsyncLifetime
 
         // And no secret is in any log of the run, nor readable in the database files
         var logs = console.Log + "\n" + string.Join('\n', _agentLog);
-        foreach (var secret in Secrets)
+        foreach (var secret in _secrets)
         {
             Assert.False(logs.Contains(secret, StringComparison.Ordinal), $"the secret {secret} appears in the logs");
         }
         foreach (var file in Directory.EnumerateFiles(console.DataDirectory, "conops.db*"))
         {
             var bytes = await ReadSharedAsync(file);
-            foreach (var secret in Secrets)
+            foreach (var secret in _secrets)
             {
                 Assert.False(bytes.Contains(secret, StringComparison.Ordinal), $"the secret {secret} is stored in clear text in {Path.GetFileName(file)}");
             }
@@ -156,10 +161,11 @@ public sealed class NotificationTests(ITestOutputHelper output) : IAsyncLifetime
         var dll = Path.Combine(Path.GetDirectoryName(typeof(ConOps.Agent.AgentOptions).Assembly.Location)!, "conops-agent.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(dll);
-        start.Environment["ConOps__Agent__ConsoleUrl"] = $"http://127.0.0.1:{_console!.AgentPort}";
-        start.Environment["ConOps__Agent__HostName"] = _edge;
-        start.Environment["ConOps__Agent__JoinToken"] = JoinToken;
-        start.Environment["ConOps__Agent__DataDirectory"] = Path.Combine(_console.DataDirectory, "edge-agent");
+        foreach (var (key, value) in _joinEnvironment)
+        {
+            start.Environment[key] = value;
+        }
+        start.Environment["ConOps__Agent__DataDirectory"] = Path.Combine(_console!.DataDirectory, "edge-agent");
         start.Environment["ConOps__Agent__DockerEndpoint"] = TestEnvironment.DockerHost;
         _agent?.Dispose();
         _agent = Process.Start(start)!;
@@ -211,7 +217,7 @@ public sealed class NotificationTests(ITestOutputHelper output) : IAsyncLifetime
             output.WriteLine(_console.Log);
             await _console.DisposeAsync();
         }
-        await _docker.RemoveAppAsync(_app);
+        await Deploy.AppResources.RemoveAsync(_docker, _app);
         _docker.Dispose();
         _receiver.Dispose();
         _repo.Dispose();
