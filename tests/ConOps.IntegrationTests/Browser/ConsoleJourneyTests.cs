@@ -129,8 +129,8 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
         var statsBefore = await page.GetByTestId("log-stats").TextContentAsync();
         await Assertions.Expect(page.GetByTestId("log-stats")).Not.ToHaveTextAsync(statsBefore!, new() { Timeout = 10_000 });
         await ConsoleBrowser.ScreenshotAsync(page, "logs");
-        await ConsoleBrowser.Field(page, "log-search").FillAsync("tick 1");
-        await Assertions.Expect(lines.Locator("mark").First).ToHaveTextAsync("tick 1", new() { Timeout = 10_000 });
+        await ConsoleBrowser.Field(page, "log-search").FillAsync("TICK");
+        await Assertions.Expect(lines.Locator("mark").First).ToHaveTextAsync("tick", new() { Timeout = 10_000 });
         await page.GetByTestId("log-pause").ClickAsync();
         await Assertions.Expect(page.GetByTestId("log-pause")).ToContainTextAsync("Resume", new() { Timeout = 10_000 });
 
