@@ -37,5 +37,8 @@ export ConOps__Apps__0__Name=demo
 export ConOps__Apps__0__RepoUrl="$demo"
 export ConOps__Apps__0__Hosts__0=local
 export ConOps__Console__DataDirectory="$root/.conops/data"
+# Optional admin API token for scripts (stored hashed by the console).
+[ -z "${CONOPS_ADMIN_TOKEN:-}" ] || export ConOps__Auth__BootstrapToken="$CONOPS_ADMIN_TOKEN"
 echo "[run] ConOps console on http://127.0.0.1:8080 (Ctrl+C stops it; containers keep running)"
+echo "[run] first start: open http://127.0.0.1:8080/setup and enter the one-time setup code the console prints below"
 exec dotnet run --project src/Console -c Release -- "$@"
