@@ -179,6 +179,8 @@ public sealed class TwoHostFleetTests(ITestOutputHelper output) : IAsyncLifetime
             // the refusal's own status arrives with the response below.
         }
         await call.ResponseHeadersAsync;
+        // A refused session ends with the refusal's status; an accepted one would deliver desired state here.
+        await call.ResponseStream.MoveNext(CancellationToken.None);
     }
 
     private static int Sessions(AgentProcess agent) =>
