@@ -90,9 +90,6 @@ public sealed class AppRecord
 
     public DateTimeOffset CreatedAt { get; set; }
 
-    /// <summary>The last desired state that rendered without error (protobuf bytes), kept so it survives restarts.</summary>
-    public byte[]? LastGoodState { get; set; }
-
     /// <summary>Commit the last good state came from.</summary>
     public string? LastGoodCommit { get; set; }
 

@@ -148,9 +148,6 @@ namespace ConOps.Console.History.Migrations
                     b.Property<string>("LastGoodCommit")
                         .HasColumnType("TEXT");
 
-                    b.Property<byte[]>("LastGoodState")
-                        .HasColumnType("BLOB");
-
                     b.Property<string>("Path")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -323,55 +320,6 @@ namespace ConOps.Console.History.Migrations
                     b.ToTable("Releases");
                 });
 
-            modelBuilder.Entity("ConOps.Console.Sync.AppHostStateRecord", b =>
-                {
-                    b.Property<string>("App")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Host")
-                        .HasColumnType("TEXT");
-
-                    b.Property<byte[]>("Deployed")
-                        .HasColumnType("BLOB");
-
-                    b.Property<string>("DeployedCommit")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PausedAtCommit")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PausedReason")
-                        .HasColumnType("TEXT");
-
-                    b.Property<byte[]>("Pending")
-                        .HasColumnType("BLOB");
-
-                    b.Property<string>("PendingAuthor")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PendingCommit")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PendingMessage")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PendingPlan")
-                        .HasColumnType("TEXT");
-
-                    b.Property<long?>("PendingSince")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("PendingTrigger")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("App", "Host");
-
-                    b.ToTable("AppHostStates");
-                });
-
             modelBuilder.Entity("ConOps.Console.Notifications.IncidentRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -477,6 +425,55 @@ namespace ConOps.Console.History.Migrations
                         .IsUnique();
 
                     b.ToTable("NotificationTargets");
+                });
+
+            modelBuilder.Entity("ConOps.Console.Sync.AppHostStateRecord", b =>
+                {
+                    b.Property<string>("App")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Host")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Deployed")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("DeployedCommit")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PausedAtCommit")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PausedReason")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Pending")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("PendingAuthor")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingCommit")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingMessage")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingPlan")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("PendingSince")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PendingTrigger")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("App", "Host");
+
+                    b.ToTable("AppHostStates");
                 });
 
             modelBuilder.Entity("ConOps.Console.History.ReleaseRecord", b =>
