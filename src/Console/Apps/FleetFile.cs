@@ -70,7 +70,7 @@ public sealed partial class FleetFile(
             string text;
             if (options.FleetRepoUrl.Length > 0)
             {
-                var source = new GitSource(options.FleetRepoUrl, null);
+                var source = new GitSource(options.FleetRepoUrl, options.FleetRepoAuth);
                 var head = await git.RemoteTargetAsync(source, GitRefKind.Branch, options.FleetRepoBranch, ct)
                     ?? throw new GitSourceException($"branch '{options.FleetRepoBranch}' does not exist in {options.FleetRepoUrl}", transient: false);
                 if (head == _lastVersion && Error is null)

@@ -1,3 +1,5 @@
+using ConOps.Console.Apps;
+
 namespace ConOps.Console.Sync;
 
 /// <summary>How the console watches Git and registries, bound from <c>ConOps:Sources</c>.</summary>
@@ -43,4 +45,10 @@ public sealed class SourcesOptions
 
     /// <summary>Branch of <see cref="FleetRepoUrl"/>.</summary>
     public string FleetRepoBranch { get; set; } = "main";
+
+    /// <summary>
+    /// Credentials of <see cref="FleetRepoUrl"/> when it is private (user/password, token, or SSH key and known_hosts).
+    /// Secret: give them through the environment (<c>ConOps__Sources__FleetRepoAuth__Token</c>, ...), never in Git.
+    /// </summary>
+    public GitAuth? FleetRepoAuth { get; set; }
 }
