@@ -247,16 +247,8 @@ public sealed class TwoHostFleetTests(ITestOutputHelper output) : IAsyncLifetime
     private async Task WaitForServiceAsync(string host, string app, string service, string status) =>
         await Eventually.Until(() => _console!.ServiceAsync(app, service, host), s => s is { } row && row.GetProperty("status").GetString() == status, Converge, $"{host}/{app}/{service} to be {status}");
 
-    private static async Task<IList<string>> EnvAsync(DockerEngine engine, string app)
-    {
-        var containers = await engine.ManagedContainersAsync(app);
-        if (containers.Count != 1)
-        {
-            return [];
-        }
-        ContainerInspectResponse inspect = await engine.Client.Containers.InspectContainerAsync(containers[0].ID);
-        return inspect.State.Running ? inspect.Config.Env : [];
-    }
+    private static async Task<IList<string>> EnvAsync(DockerEngine engine, string app) =>
+        (await engine.RunningContainerAsync(app))?.Config.Env ?? [];
 
     /// <summary>Reads a file another process has open (the console's SQLite database and its WAL).</summary>
     private static async Task<string> ReadSharedAsync(string path)

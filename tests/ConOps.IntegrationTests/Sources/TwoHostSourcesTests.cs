@@ -108,7 +108,7 @@ public sealed class TwoHostSourcesTests(ITestOutputHelper output) : IAsyncLifeti
 
         // Then the app leaves the second host and the first host's container is untouched
         await Eventually.Until(() => _engine2.ManagedContainersAsync(App), c => c.Count == 0, Converge, "the app to be removed from the host that no longer matches");
-        var still = await Running(_engine1);
+        var still = await _engine1.RunningContainerAsync(App);
         Assert.Equal(web1.ID, still?.ID);
 
         // And no secret shows in the console's answers or its log
@@ -145,19 +145,8 @@ public sealed class TwoHostSourcesTests(ITestOutputHelper output) : IAsyncLifeti
                 variables: {GREETING: from-site-b}
         """;
 
-    private async Task<ContainerInspectResponse?> Running(DockerEngine engine)
-    {
-        var containers = await engine.ManagedContainersAsync(App);
-        if (containers.Count != 1)
-        {
-            return null;
-        }
-        var inspect = await engine.Client.Containers.InspectContainerAsync(containers[0].ID);
-        return inspect.State.Running ? inspect : null;
-    }
-
     private async Task<ContainerInspectResponse> WaitForWebAsync(DockerEngine engine, string what) =>
-        (await Eventually.Until(() => Running(engine), c => c is not null, Converge, what))!;
+        (await Eventually.Until(() => engine.RunningContainerAsync(App), c => c is not null, Converge, what))!;
 
     /// <summary>Commits in the work repository and pushes to the bare repository the smart HTTP server serves.</summary>
     private void Publish(string message, params (string File, string Content)[] files)

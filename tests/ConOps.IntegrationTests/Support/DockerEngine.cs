@@ -42,6 +42,18 @@ public sealed class DockerEngine : IDisposable
             Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [$"conops.app={app}"] = true } },
         });
 
+    /// <summary>The app's only container when it runs; null when there is none, more than one, or it is stopped.</summary>
+    public async Task<ContainerInspectResponse?> RunningContainerAsync(string app)
+    {
+        var containers = await ManagedContainersAsync(app);
+        if (containers.Count != 1)
+        {
+            return null;
+        }
+        var inspect = await Client.Containers.InspectContainerAsync(containers[0].ID);
+        return inspect.State.Running ? inspect : null;
+    }
+
     /// <summary>Removes every container, network and volume of an app (test cleanup: the engine's address pools are finite).</summary>
     public async Task RemoveAppAsync(string app)
     {
