@@ -21,7 +21,12 @@ public sealed class ServiceDiffTests : IAsyncLifetime
         spec.Environment.Add("MODE", "prod");
         var live = new ServiceStatus
         {
-            App = "shop", Service = "web", Sync = SyncStatus.OutOfSync, ContainerId = "0123456789abcdef", Image = "web:1", ConfigHash = "v1:sha256:a",
+            App = "shop",
+            Service = "web",
+            Sync = SyncStatus.OutOfSync,
+            ContainerId = "0123456789abcdef",
+            Image = "web:1",
+            ConfigHash = "v1:sha256:a",
         };
         live.DriftedFields.AddRange(["resources.memory", "environment"]);
         live.LiveValues.Add("resources.memory", "268435456");
