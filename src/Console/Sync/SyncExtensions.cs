@@ -42,6 +42,7 @@ public static class SyncExtensions
         services.AddSingleton<SourceStatus>();
         services.AddSingleton<HostDesiredStates>();
         services.AddSingleton<AppStateFeed>();
+        services.AddSingleton<Webhooks.WebhookSecret>();
         services.AddSingleton<AppSyncer>();
         services.AddHostedService(sp => sp.GetRequiredService<AppSyncer>());
         services.AddSingleton<AppCatalog>();
