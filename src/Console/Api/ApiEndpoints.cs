@@ -4,7 +4,10 @@ using ConOps.Contract;
 
 namespace ConOps.Console.Api;
 
-/// <summary>One service as the API shows it.</summary>
+/// <summary>
+/// One service as the API shows it. <see cref="LiveValues"/>: for drifted fields, what the live container has
+/// (for environment and labels only the names of the keys that differ, never their values).
+/// </summary>
 public sealed record ServiceDto(
     string Host,
     string App,
@@ -21,6 +24,7 @@ public sealed record ServiceDto(
     DateTimeOffset? StartedAt,
     double? UptimeSeconds,
     IReadOnlyList<string> DriftedFields,
+    IReadOnlyDictionary<string, string> LiveValues,
     bool HostConnected,
     DateTimeOffset UpdatedAt);
 
@@ -95,6 +99,7 @@ public static class ApiEndpoints
                 startedAt,
                 startedAt is null ? null : Math.Round((now - startedAt.Value).TotalSeconds),
                 notApplied ? ["config hash"] : [.. s.DriftedFields],
+                notApplied || s.LiveValues.Count == 0 ? NoLiveValues : new SortedDictionary<string, string>(s.LiveValues, StringComparer.Ordinal),
                 hosts.TryGetValue(view.Host, out var host) && host.Connected,
                 view.UpdatedAt);
         }
@@ -110,10 +115,12 @@ public static class ApiEndpoints
                     "Unknown", "Unknown",
                     connected ? "waiting for the agent to report it" : $"host '{host}' has no connected agent",
                     errors.GetValueOrDefault(app),
-                    "", "", "", "", null, null, [], connected, now);
+                    "", "", "", "", null, null, [], NoLiveValues, connected, now);
             }
         }
     }
+
+    private static readonly IReadOnlyDictionary<string, string> NoLiveValues = new Dictionary<string, string>();
 
     public static string SyncWord(SyncStatus sync) => sync switch
     {

@@ -6,6 +6,9 @@ using Microsoft.EntityFrameworkCore;
 
 namespace ConOps.Console.Apps;
 
+/// <summary>Which of an app's secrets are set (never their values); the Git user name is not a secret.</summary>
+public sealed record AppSecretSummary(string? GitUsername, bool GitPasswordSet, bool GitTokenSet, bool SshKeySet, bool SshKnownHostsSet, IReadOnlyList<string> RegistryPasswordsSet);
+
 /// <summary>An app as stored: its record, its definition with secrets restored, and its secrets.</summary>
 public sealed record StoredApp(AppRecord Record, AppDefinition Definition);
 
@@ -114,18 +117,16 @@ public sealed class AppCatalog(IDbContextFactory<ConOpsDb> dbs, AppSyncer syncer
             : new AppDefinition { Name = app.Name, RepoUrl = app.RepoUrl, Branch = app.Branch, Path = app.Path, Hosts = [.. app.Hosts] };
 
     /// <summary>Which secrets are set, without their values.</summary>
-    public object SecretSummary(AppRecord app)
+    public AppSecretSummary SecretSummary(AppRecord app)
     {
         var stored = secrets.Unprotect(app.ProtectedSecrets);
-        return new
-        {
-            GitUsername = stored.Git?.Username,
-            GitPasswordSet = !string.IsNullOrEmpty(stored.Git?.Password),
-            GitTokenSet = !string.IsNullOrEmpty(stored.Git?.Token),
-            SshKeySet = !string.IsNullOrEmpty(stored.Git?.SshPrivateKey),
-            SshKnownHostsSet = !string.IsNullOrEmpty(stored.Git?.SshKnownHosts),
-            RegistryPasswordsSet = stored.RegistryPasswords.Keys.Order(StringComparer.Ordinal).ToList(),
-        };
+        return new AppSecretSummary(
+            stored.Git?.Username,
+            !string.IsNullOrEmpty(stored.Git?.Password),
+            !string.IsNullOrEmpty(stored.Git?.Token),
+            !string.IsNullOrEmpty(stored.Git?.SshPrivateKey),
+            !string.IsNullOrEmpty(stored.Git?.SshKnownHosts),
+            [.. stored.RegistryPasswords.Keys.Order(StringComparer.Ordinal)]);
     }
 
     /// <summary>Sets a host's labels (apps select hosts by them); apps re-evaluate their targets.</summary>

@@ -17,7 +17,7 @@ public sealed record ReleaseDraft(
     AppDesiredState Model);
 
 /// <summary>Writes the deployment history: a release opens when desired state is sent and closes with the agent's result.</summary>
-public sealed class ReleaseLog(IDbContextFactory<ConOpsDb> dbs, TimeProvider time, Notifications.ReleaseOutcomes? outcomes = null)
+public sealed class ReleaseLog(IDbContextFactory<ConOpsDb> dbs, TimeProvider time, Notifications.ReleaseOutcomes? outcomes = null, Sync.AppStateFeed? feed = null)
 {
     /// <summary>Opens a release with the normalized model (pinned digests included, never credentials) and per-service hashes.</summary>
     public async Task<long> OpenAsync(ReleaseDraft draft, CancellationToken ct)
@@ -49,6 +49,7 @@ public sealed class ReleaseLog(IDbContextFactory<ConOpsDb> dbs, TimeProvider tim
         };
         db.Releases.Add(release);
         await db.SaveChangesAsync(ct);
+        feed?.Changed(draft.App);
         return release.Id;
     }
 
@@ -70,6 +71,7 @@ public sealed class ReleaseLog(IDbContextFactory<ConOpsDb> dbs, TimeProvider tim
             FinishedAt = now,
         });
         await db.SaveChangesAsync(ct);
+        feed?.Changed(app);
     }
 
     /// <summary>
@@ -116,6 +118,7 @@ public sealed class ReleaseLog(IDbContextFactory<ConOpsDb> dbs, TimeProvider tim
         })];
         await db.SaveChangesAsync(ct);
         outcomes?.Finished(host, result, release.Outcome);
+        feed?.Changed(result.App);
     }
 
     /// <summary>

@@ -16,47 +16,17 @@ public static class NotificationEndpoints
     {
         var api = endpoints.MapGroup("/api/notifications");
 
-        api.MapGet("/targets", async (IDbContextFactory<ConOpsDb> dbs, CancellationToken ct) =>
-        {
-            await using var db = await dbs.CreateDbContextAsync(ct);
-            return (await db.Set<NotificationTargetRecord>().AsNoTracking().OrderBy(t => t.Name).ToListAsync(ct)).Select(Show);
-        });
+        api.MapGet("/targets", (NotificationTargets targets, CancellationToken ct) => targets.ListAsync(ct));
 
-        api.MapPost("/targets", async (NotificationTargetInput input, IDbContextFactory<ConOpsDb> dbs, NotificationSender sender, TimeProvider time, CancellationToken ct) =>
-        {
-            var errors = Validate(input);
-            if (errors.Count > 0)
-            {
-                return Results.ValidationProblem(errors, title: "The notification target is invalid.");
-            }
-            await using var db = await dbs.CreateDbContextAsync(ct);
-            if (await db.Set<NotificationTargetRecord>().AnyAsync(t => t.Name == input.Name, ct))
-            {
-                return Results.Problem($"A notification target named '{input.Name}' exists already.", statusCode: StatusCodes.Status409Conflict);
-            }
-            var url = new Uri(input.Url!);
-            var target = new NotificationTargetRecord
-            {
-                Name = input.Name!,
-                Kind = input.Kind!,
-                EncryptedUrl = sender.Protect(url.AbsoluteUri),
-                EncryptedToken = string.IsNullOrEmpty(input.Token) ? null : sender.Protect(input.Token),
-                DisplayUrl = url.GetLeftPart(UriPartial.Authority),
-                Enabled = input.Enabled ?? true,
-                CreatedAt = time.GetUtcNow(),
-            };
-            db.Add(target);
-            await db.SaveChangesAsync(ct);
-            return Results.Created($"/api/notifications/targets/{target.Id}", Show(target));
-        }).RequireAuthorization(Policies.Admin);
+        api.MapPost("/targets", async (NotificationTargetInput input, NotificationTargets targets, CancellationToken ct) =>
+            Answer(await targets.CreateAsync(input, ct), created: true)).RequireAuthorization(Policies.Admin);
 
-        api.MapDelete("/targets/{id:long}", async (long id, IDbContextFactory<ConOpsDb> dbs, CancellationToken ct) =>
-        {
-            await using var db = await dbs.CreateDbContextAsync(ct);
-            var removed = await db.Set<NotificationTargetRecord>().Where(t => t.Id == id).ExecuteDeleteAsync(ct);
-            await db.Set<NotificationRuleRecord>().Where(r => r.TargetId == id).ExecuteDeleteAsync(ct);
-            return removed == 0 ? Results.NotFound() : Results.NoContent();
-        }).RequireAuthorization(Policies.Admin);
+        // A URL or token left out keeps the stored one (they are never sent back, so a client cannot resend them).
+        api.MapPut("/targets/{id:long}", async (long id, NotificationTargetInput input, NotificationTargets targets, CancellationToken ct) =>
+            Answer(await targets.UpdateAsync(id, input, ct), created: false)).RequireAuthorization(Policies.Admin);
+
+        api.MapDelete("/targets/{id:long}", async (long id, NotificationTargets targets, CancellationToken ct) =>
+            await targets.DeleteAsync(id, ct) ? Results.NoContent() : Results.NotFound()).RequireAuthorization(Policies.Admin);
 
         // "Send test": one delivery attempt now; the answer says whether it arrived and, if not, why.
         api.MapPost("/targets/{id:long}/test", async (long id, IDbContextFactory<ConOpsDb> dbs, NotificationSender sender, TimeProvider time, CancellationToken ct) =>
@@ -82,21 +52,20 @@ public static class NotificationEndpoints
         api.MapPost("/rules", async (NotificationRuleInput input, IDbContextFactory<ConOpsDb> dbs, CancellationToken ct) =>
         {
             await using var db = await dbs.CreateDbContextAsync(ct);
-            var events = input.Events ?? [];
             var errors = new Dictionary<string, string[]>();
             if (!await db.Set<NotificationTargetRecord>().AnyAsync(t => t.Id == input.TargetId, ct))
             {
                 errors["targetId"] = [$"No notification target with id {input.TargetId}."];
             }
-            if (events.Count == 0 || events.Any(e => !NotificationEvents.All.Contains(e)))
+            if (NotificationTargets.ValidateRule(input) is { } problem)
             {
-                errors["events"] = [$"Name one or more of: {string.Join(", ", NotificationEvents.All)}."];
+                errors["events"] = [problem];
             }
             if (errors.Count > 0)
             {
                 return Results.ValidationProblem(errors, title: "The notification rule is invalid.");
             }
-            var rule = new NotificationRuleRecord { TargetId = input.TargetId, App = string.IsNullOrWhiteSpace(input.App) ? null : input.App, Events = [.. events.Distinct()] };
+            var rule = new NotificationRuleRecord { TargetId = input.TargetId, App = string.IsNullOrWhiteSpace(input.App) ? null : input.App, Events = [.. input.Events!.Distinct()] };
             db.Add(rule);
             await db.SaveChangesAsync(ct);
             return Results.Created($"/api/notifications/rules/{rule.Id}", rule);
@@ -122,27 +91,10 @@ public static class NotificationEndpoints
         return endpoints;
     }
 
-    private static object Show(NotificationTargetRecord t) => new { t.Id, t.Name, t.Kind, Url = t.DisplayUrl + "/…", t.Enabled, t.CreatedAt };
-
-    private static Dictionary<string, string[]> Validate(NotificationTargetInput input)
-    {
-        var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > 100)
-        {
-            errors["name"] = ["Give the target a name (at most 100 characters)."];
-        }
-        if (input.Kind is null || !NotificationFormats.Kinds.Contains(input.Kind))
-        {
-            errors["kind"] = [$"Use one of: {string.Join(", ", NotificationFormats.Kinds)}."];
-        }
-        if (!Uri.TryCreate(input.Url, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps) || input.Url!.Length > 2000)
-        {
-            errors["url"] = ["Give the full http(s) URL of the webhook, ntfy topic or Gotify server."];
-        }
-        if (input.Kind == NotificationFormats.Gotify && string.IsNullOrEmpty(input.Token))
-        {
-            errors["token"] = ["Gotify needs an application token."];
-        }
-        return errors;
-    }
+    private static IResult Answer(TargetChange change, bool created) =>
+        change.NotFound ? Results.Problem("No such notification target.", statusCode: StatusCodes.Status404NotFound)
+        : change.Conflict is { } conflict ? Results.Problem(conflict, statusCode: StatusCodes.Status409Conflict)
+        : change.Errors.Count > 0 ? Results.ValidationProblem(change.Errors, title: "The notification target is invalid.")
+        : created ? Results.Created($"/api/notifications/targets/{change.Target!.Id}", NotificationTargets.View(change.Target, []))
+        : Results.Ok(NotificationTargets.View(change.Target!, []));
 }

@@ -14,6 +14,7 @@ public static class NotificationsExtensions
         services.AddHttpClient(NotificationSender.HttpClientName).RemoveAllLoggers();
         services.AddSingleton<ReleaseOutcomes>();
         services.AddSingleton<NotificationSender>();
+        services.AddSingleton<NotificationTargets>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationSender>());
         services.AddHostedService<IncidentMonitor>();
         return services;

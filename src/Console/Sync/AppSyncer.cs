@@ -46,6 +46,7 @@ public sealed partial class AppSyncer(
     AgentSessions sessions,
     ReleaseLog releases,
     FleetState fleet,
+    AppStateFeed feed,
     SourceStatus status,
     IOptions<ConsoleOptions> options,
     IOptions<SourcesOptions> sources,
@@ -71,6 +72,10 @@ public sealed partial class AppSyncer(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await using (var db = await dbs.CreateDbContextAsync(stoppingToken))
+        {
+            feed.Load(await db.AppHostStates.AsNoTracking().Where(s => s.Pending != null).ToListAsync(stoppingToken));
+        }
         EnqueueAll(new SyncRequest(Force: true));
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -205,6 +210,7 @@ public sealed partial class AppSyncer(
             {
                 stored.LastGoodCommit = commitInfo.Sha;
                 await save.SaveChangesAsync(ct);
+                feed.Changed(name);
             }
         }
         if (request.ForceAgents)
@@ -334,6 +340,7 @@ public sealed partial class AppSyncer(
             else if (!request.Deploy)
             {
                 await db.SaveChangesAsync(ct);
+                feed.Changed(state);
                 return;
             }
             else
@@ -357,6 +364,7 @@ public sealed partial class AppSyncer(
             }
             state.DeployedCommit = commit.Sha;
             await db.SaveChangesAsync(ct);
+            feed.Changed(state);
             if (hadPending)
             {
                 LogPendingWithdrawn(app.Name, host);
@@ -382,6 +390,7 @@ public sealed partial class AppSyncer(
                 LogPendingApproval(app.Name, host, plan.Summary);
             }
             await db.SaveChangesAsync(ct);
+            feed.Changed(state);
             return;
         }
 
@@ -390,6 +399,7 @@ public sealed partial class AppSyncer(
         state.Pending = null;
         state.PendingPlan = null;
         await db.SaveChangesAsync(ct);
+        feed.Changed(state);
         await PublishReleaseAsync(host, desired, commit.Message, commit.Author, request.Trigger, request.User, ct);
         LogPublished(app.Name, host, desired.Revision, plan.Summary);
         Observability.ConsoleMetrics.SyncPublished();
@@ -413,6 +423,7 @@ public sealed partial class AppSyncer(
             state.Pending = null;
             state.PendingPlan = null;
             await db.SaveChangesAsync(ct);
+            feed.Changed(state);
             await PublishReleaseAsync(host, desired, state.PendingMessage, state.PendingAuthor, state.PendingTrigger is { Length: > 0 } t ? t : "manual", user, ct);
             LogApproved(app, host, user);
             return null;
@@ -452,6 +463,7 @@ public sealed partial class AppSyncer(
             state.PausedAtCommit = status.Get(app).SyncedHead ?? state.DeployedCommit;
             state.PausedReason = $"Automated sync is paused on {host}: rolled back to release {releaseId} ({desired.Revision}). It resumes when a new commit arrives, or when you resume it.";
             await db.SaveChangesAsync(ct);
+            feed.Changed(state);
             await PublishReleaseAsync(host, desired, release.CommitMessage, release.CommitAuthor, "rollback", user, ct);
             LogRolledBack(app, host, releaseId, user);
             return null;
@@ -474,6 +486,7 @@ public sealed partial class AppSyncer(
         state.PausedReason = null;
         state.PausedAtCommit = null;
         await db.SaveChangesAsync(ct);
+        feed.Changed(state);
         Enqueue(app, new SyncRequest(Force: true, Trigger: "manual", User: user, Host: host));
         return null;
     }
@@ -526,6 +539,7 @@ public sealed partial class AppSyncer(
         await db.SaveChangesAsync(ct);
         foreach (var state in gone)
         {
+            feed.Changed(state);
             await publisher.PublishAsync(state.Host, ct);
             LogRemovedFromHost(app, state.Host);
         }

@@ -41,6 +41,8 @@ public static class SyncExtensions
         services.AddSingleton<GitRepositories>();
         services.AddSingleton<SourceStatus>();
         services.AddSingleton<HostDesiredStates>();
+        services.AddSingleton<AppStateFeed>();
+        services.AddSingleton<Webhooks.WebhookSecret>();
         services.AddSingleton<AppSyncer>();
         services.AddHostedService(sp => sp.GetRequiredService<AppSyncer>());
         services.AddSingleton<AppCatalog>();

@@ -2,13 +2,12 @@ using ConOps.Console.Apps;
 using ConOps.Console.History;
 using ConOps.Console.Sync;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace ConOps.Console.Webhooks;
 
 /// <summary>
 /// <c>POST /api/webhooks/github|gitlab|gitea</c>: verifies the signature (or GitLab's token) against
-/// <see cref="SourcesOptions.WebhookSecret"/> and syncs the apps that follow the pushed branch or tag of that
+/// the <see cref="WebhookSecret"/> (set in Settings, or <see cref="SourcesOptions.WebhookSecret"/>) and syncs the apps that follow the pushed branch or tag of that
 /// repository at once. A bad signature gets 401 and a log line; nothing else happens.
 /// </summary>
 public static partial class WebhookEndpoints
@@ -26,6 +25,7 @@ public static partial class WebhookEndpoints
                 http.Request.Headers["X-Gitea-Signature"].FirstOrDefault() ?? http.Request.Headers["X-Forgejo-Signature"].FirstOrDefault()), ct));
         hooks.MapPost("/gitlab", (HttpContext http, IServiceProvider services, CancellationToken ct) =>
             HandleAsync(http, services, "gitlab", (secret, _) => WebhookSignature.VerifyGitLab(secret, http.Request.Headers["X-Gitlab-Token"]), ct));
+        endpoints.MapWebhookSecret();
         return endpoints;
     }
 
@@ -34,7 +34,7 @@ public static partial class WebhookEndpoints
     private static async Task<IResult> HandleAsync(HttpContext http, IServiceProvider services, string kind, Verifier verify, CancellationToken ct)
     {
         var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("ConOps.Console.Webhooks");
-        var secret = services.GetRequiredService<IOptions<SourcesOptions>>().Value.WebhookSecret;
+        var secret = services.GetRequiredService<WebhookSecret>().Current;
         var remote = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
         if (http.Request.ContentLength > MaxBodyBytes)
@@ -52,7 +52,7 @@ public static partial class WebhookEndpoints
         if (string.IsNullOrEmpty(secret))
         {
             LogNoSecret(log, kind, remote);
-            return Results.Problem("Webhooks are disabled: set ConOps:Sources:WebhookSecret on the console and the same secret on the Git server.", statusCode: StatusCodes.Status401Unauthorized);
+            return Results.Problem("Webhooks are disabled: set a webhook secret in Settings › Webhooks (or ConOps:Sources:WebhookSecret) and the same secret on the Git server.", statusCode: StatusCodes.Status401Unauthorized);
         }
         if (!verify(secret, body))
         {
@@ -108,7 +108,7 @@ public static partial class WebhookEndpoints
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a {Kind} webhook from {Remote}: bad signature or token")]
     private static partial void LogBadSignature(ILogger log, string kind, string remote);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a {Kind} webhook from {Remote}: no webhook secret is configured (ConOps:Sources:WebhookSecret)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a {Kind} webhook from {Remote}: no webhook secret is set (Settings › Webhooks or ConOps:Sources:WebhookSecret)")]
     private static partial void LogNoSecret(ILogger log, string kind, string remote);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} webhook for {Ref}: refreshing {Count} app(s)")]

@@ -209,7 +209,13 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
         await Assertions.Expect(page.GetByTestId("pending-plan-local")).ToContainTextAsync("environment");
         Assert.Contains("GREETING=hello", await EnvironmentAsync());
         await ConsoleBrowser.ScreenshotAsync(page, "app-approval", fullPage: true);
+
+        // And an open fleet page lists it, then drops it once approved, without a reload (pushed by the sync side)
+        var fleet = await ConsoleBrowser.SignInAsync(_browser!, console, "viewer");
+        await Assertions.Expect(fleet.GetByTestId($"pending-approval-{_app}-local")).ToContainTextAsync("web: change (environment)", new() { Timeout = 30_000 });
+        await ConsoleBrowser.ScreenshotAsync(fleet, "fleet-approval");
         await page.GetByTestId("approve-local").ClickAsync();
+        await Assertions.Expect(fleet.GetByTestId("pending-approvals")).ToHaveCountAsync(0, new() { Timeout = 30_000 });
         await Eventually.Until(EnvironmentAsync, env => env.Contains("GREETING=bonjour"), TimeSpan.FromSeconds(60), "the approved change to run");
 
         // When the operator rolls back to the first release from the history

@@ -1,6 +1,7 @@
 using Bunit;
 using ConOps.Console.Components.Pages;
 using ConOps.Console.Fleet;
+using ConOps.Console.Sync;
 using ConOps.Contract;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,11 +15,13 @@ public sealed class FleetPageTests : IAsyncLifetime
     // MudBlazor's services dispose only asynchronously, which xunit's synchronous Dispose cannot do.
     private readonly BunitContext _bunit = new();
     private readonly FleetState _fleet = new(TimeProvider.System);
+    private readonly AppStateFeed _feed = new();
 
     public FleetPageTests()
     {
         _bunit.Services.AddMudServices();
         _bunit.Services.AddSingleton(_fleet);
+        _bunit.Services.AddSingleton(_feed);
         _bunit.Services.AddSingleton(TimeProvider.System);
         _bunit.JSInterop.Mode = JSRuntimeMode.Loose;
         _bunit.Renderer.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
@@ -101,6 +104,33 @@ public sealed class FleetPageTests : IAsyncLifetime
 
         Assert.Equal(30, page.FindAll("[data-testid^=row-]").Count);
         Assert.Equal("Synced 50", page.Find("[data-testid=count-sync-Synced]").TextContent.Trim());
+    }
+
+    [Fact]
+    public void A_change_that_starts_waiting_for_approval_is_pushed_to_the_open_page_and_leaves_when_approved()
+    {
+        _fleet.HostConnected(new Hello { HostName = "nas" });
+        Report("nas", ("web", SyncStatus.Synced, HealthStatus.Healthy));
+        var page = RenderFleet();
+        Assert.Empty(page.FindAll("[data-testid=pending-approvals]"));
+        var plan = System.Text.Json.JsonSerializer.Serialize(
+            new ChangePlan([new ServiceChange("web", "change", ["environment"], null, null)], []), new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+        var state = new AppHostStateRecord { App = "shop", Host = "nas", Pending = [1], PendingPlan = plan, PendingCommit = "abc", PendingMessage = "Greet in French", PendingSince = DateTimeOffset.UtcNow };
+
+        _feed.Changed(state);
+
+        page.WaitForAssertion(() =>
+        {
+            var banner = page.Find("[data-testid=pending-approvals]").TextContent;
+            Assert.Contains("1 change waits for approval", banner);
+            Assert.Contains("shop on nas", banner);
+            Assert.Contains("web: change (environment)", banner);
+        }, TimeSpan.FromSeconds(5));
+
+        state.Pending = null;
+        _feed.Changed(state);
+
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=pending-approvals]")), TimeSpan.FromSeconds(5));
     }
 
     private void Report(string host, params (string Service, SyncStatus Sync, HealthStatus Health)[] services)

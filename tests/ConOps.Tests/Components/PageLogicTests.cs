@@ -11,7 +11,7 @@ namespace ConOps.Tests.Components;
 public sealed class PageLogicTests
 {
     private static ServiceDto Row(string host, string app, string name, string sync = "Synced", string health = "Healthy", string image = "web:1", string[]? drifted = null) =>
-        new(host, app, name, "synced", sync, health, "", null, image, "", "", "", null, null, drifted ?? [], true, DateTimeOffset.UnixEpoch);
+        new(host, app, name, "synced", sync, health, "", null, image, "", "", "", null, null, drifted ?? [], new Dictionary<string, string>(), true, DateTimeOffset.UnixEpoch);
 
     [Fact]
     public void The_fleet_filter_combines_facets_and_searches_names_images_and_drifted_fields()
@@ -50,6 +50,32 @@ public sealed class PageLogicTests
         Assert.True(SpecFields.IsDrifted(environment, ["environment"]));
         Assert.False(SpecFields.IsDrifted(environment, ["image"]));
         Assert.True(SpecFields.IsDrifted(fields.Single(f => f.Path == "capAdd[0]"), ["cap_add"]));
+    }
+
+    [Fact]
+    public void Live_values_land_next_to_the_desired_field_they_name_and_environment_values_stay_hidden()
+    {
+        var spec = new ServiceSpec { Name = "web", Image = "web:1", Restart = "always", Resources = new Resources { MemoryBytes = 134217728 } };
+        spec.Environment.Add("GREETING", "hello");
+        spec.Ports.Add(new PortBinding { Target = 8080, Published = 18080, Protocol = "tcp" });
+        var fields = SpecFields.Flatten(spec);
+        var live = new Dictionary<string, string>
+        {
+            ["memory"] = "268435456",
+            ["restart"] = "no",
+            ["environment"] = "GREETING, DEBUG",
+            ["ports"] = "18081:8080/tcp",
+        };
+
+        var match = SpecFields.MatchLive(fields, live);
+
+        Assert.Equal("268435456", match.ByPath["resources.memoryBytes"]);
+        Assert.Equal("no", match.ByPath["restart"]);
+        Assert.Equal(SpecFields.HiddenValue, match.ByPath["environment.GREETING"]);
+        Assert.DoesNotContain(match.ByPath.Values, v => v.Contains("hello", StringComparison.Ordinal));
+        Assert.Equal([new SpecField("environment.DEBUG", SpecFields.HiddenValue), new SpecField("ports", "18081:8080/tcp")], match.Extra);
+        Assert.Equal("268435456", SpecFields.MatchLive(fields, new Dictionary<string, string> { ["resources.memory"] = "268435456" }).ByPath["resources.memoryBytes"]);
+        Assert.Empty(SpecFields.MatchLive(fields, new Dictionary<string, string>()).ByPath);
     }
 
     [Fact]

@@ -11,6 +11,9 @@ public sealed record SpecField(string Path, string Value)
     public string Root => Path.Split('.', '[')[0];
 }
 
+/// <summary>Live values placed next to the desired fields: by field path, and rows for keys no desired field has.</summary>
+public sealed record LiveMatch(IReadOnlyDictionary<string, string> ByPath, IReadOnlyList<SpecField> Extra);
+
 /// <summary>Turns a desired service into a list of named fields so the app page can show them side by side with the live state.</summary>
 public static class SpecFields
 {
@@ -37,7 +40,81 @@ public static class SpecFields
             || string.Equals(Normalize(d), Normalize(field.Root), StringComparison.OrdinalIgnoreCase));
 
     // Agents may say "drifted: cap_add" while the JSON names it capAdd.
-    private static string Normalize(string name) => name.Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
+    private static string Normalize(string name) => name.Replace(" ", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal).ToLowerInvariant();
+
+    /// <summary>What the live column shows for a key whose value the agent keeps back (environment and labels may hold secrets).</summary>
+    public const string HiddenValue = "differs (value not shown)";
+
+    /// <summary>
+    /// Places the live values an agent read back (<c>ServiceStatus.live_values</c>) next to the desired fields:
+    /// by field path, a key such as <c>resources.memory</c> or <c>memory</c> lands on <c>resources.memoryBytes</c>;
+    /// <c>environment</c> and <c>labels</c> carry only the names of the keys that differ (comma-separated), shown
+    /// as <see cref="HiddenValue"/>. Keys that match no single desired field (a variable added by hand, a whole
+    /// list such as <c>ports</c>) come back as extra rows whose desired value is empty.
+    /// </summary>
+    public static LiveMatch MatchLive(IReadOnlyList<SpecField> fields, IReadOnlyDictionary<string, string> liveValues)
+    {
+        var byPath = new Dictionary<string, string>(StringComparer.Ordinal);
+        var extra = new List<SpecField>();
+        foreach (var (key, value) in liveValues.OrderBy(v => v.Key, StringComparer.Ordinal))
+        {
+            var normalized = Normalize(key);
+            if (normalized is "environment" or "env" or "labels")
+            {
+                var root = normalized == "labels" ? "labels" : "environment";
+                foreach (var name in value.Split([',', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal))
+                {
+                    var path = $"{root}.{name}";
+                    if (fields.Any(f => f.Path == path))
+                    {
+                        byPath[path] = HiddenValue;
+                    }
+                    else
+                    {
+                        extra.Add(new SpecField(path, HiddenValue));
+                    }
+                }
+                continue;
+            }
+            if (FieldFor(fields, normalized) is { } field)
+            {
+                byPath[field.Path] = value;
+            }
+            else
+            {
+                extra.Add(new SpecField(key, value));
+            }
+        }
+        return new LiveMatch(byPath, extra);
+    }
+
+    // The one desired field a live-value key names: the same path, the same last segment, or a shorter spelling
+    // of it ("resources.memory" for "resources.memoryBytes"); null when none or several match.
+    private static SpecField? FieldFor(IReadOnlyList<SpecField> fields, string key)
+    {
+        var keyParts = key.Split('.');
+        foreach (var matches in new Func<string[], bool>[]
+        {
+            parts => parts.SequenceEqual(keyParts),
+            parts => parts[^1] == keyParts[^1] && EndsWith(parts.AsSpan(..^1), keyParts.AsSpan(..^1)),
+            parts => parts[^1].StartsWith(keyParts[^1], StringComparison.Ordinal) && EndsWith(parts.AsSpan(..^1), keyParts.AsSpan(..^1)),
+        })
+        {
+            var found = fields.Where(f => matches(Normalize(f.Path).Split('.'))).Take(2).ToList();
+            if (found.Count == 1)
+            {
+                return found[0];
+            }
+            if (found.Count > 1)
+            {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    private static bool EndsWith(ReadOnlySpan<string> parts, ReadOnlySpan<string> suffix) =>
+        suffix.Length <= parts.Length && parts[^suffix.Length..].SequenceEqual(suffix);
 
     private static void Walk(JsonElement element, string path, List<SpecField> fields)
     {
