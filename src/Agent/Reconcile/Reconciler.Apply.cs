@@ -32,6 +32,7 @@ public sealed partial class Reconciler
             try
             {
                 _files.Write(app.Files);
+                _project.Prepare(app);
                 WriteComposeFile(app);
                 await _resources.EnsureAsync(app, ct);
             }
@@ -192,7 +193,7 @@ public sealed partial class Reconciler
 
     private async Task<string> CreateAsync(AppDesiredState app, DesiredService service, string name, CancellationToken ct)
     {
-        var definition = ContainerDefinition.For(app, service, name, _files.Locate, ComposeFile(app.App));
+        var definition = ContainerDefinition.For(app, service, name, _files.Locate, _project.Root(app.App), ComposeFile(app.App));
         var created = await _docker.Containers.CreateContainerAsync(definition, ct);
         foreach (var (network, settings) in ContainerDefinition.Endpoints(app, service.Spec).Skip(1))
         {

@@ -24,6 +24,7 @@ public sealed partial class Reconciler : BackgroundService
     private readonly ServiceStatusBook _statuses;
     private readonly InspectCache _cache;
     private readonly FileStore _files;
+    private readonly ProjectFolder _project;
     private readonly ImagePuller _images;
     private readonly AppResources _resources;
     private readonly AgentOptions _options;
@@ -55,6 +56,7 @@ public sealed partial class Reconciler : BackgroundService
         ServiceStatusBook statuses,
         InspectCache cache,
         FileStore files,
+        ProjectFolder project,
         ImagePuller images,
         AppResources resources,
         IOptions<AgentOptions> options,
@@ -67,6 +69,7 @@ public sealed partial class Reconciler : BackgroundService
         _statuses = statuses;
         _cache = cache;
         _files = files;
+        _project = project;
         _images = images;
         _resources = resources;
         _options = options.Value;
@@ -288,7 +291,7 @@ public sealed partial class Reconciler : BackgroundService
     {
         try
         {
-            var definition = ContainerDefinition.For(app, desired, ManagedLabels.ContainerName(app.App, desired.Spec), _files.Locate, ComposeFile(app.App));
+            var definition = ContainerDefinition.For(app, desired, ManagedLabels.ContainerName(app.App, desired.Spec), _files.Locate, _project.Root(app.App), ComposeFile(app.App));
             var networks = ContainerDefinition.Endpoints(app, desired.Spec).Select(e => e.Network).ToList();
             return LiveDrift.Compare(definition, networks, live, image, desired.Spec.ImageDigest);
         }
