@@ -237,6 +237,7 @@ public sealed partial class Reconciler
         try
         {
             await _docker.Containers.StartContainerAsync(newId, new ContainerStartParameters(), ct);
+            await ReportReplacementAsync(app, verdict, newId, proven: false, ct);
             problem = await StabilizeAsync(newId, ct);
         }
         catch (DockerApiException ex)
@@ -254,6 +255,7 @@ public sealed partial class Reconciler
             throw new RolledBackException(problem);
         }
 
+        await ReportReplacementAsync(app, verdict, newId, proven: true, ct);
         await RemoveAsync(old.Id, oldInspect.Config?.StopTimeout ?? _options.StopTimeout, ct);
         await RenameAsync(newId, name, ct);
     }

@@ -45,6 +45,64 @@ public sealed partial class Reconciler
         }
     }
 
+    /// <summary>The services about to change, sent before the apply takes its time, so the console sees why at once.</summary>
+    private void ReportPlanned(AppDesiredState app, ReconcilePlan plan)
+    {
+        foreach (var verdict in plan.Services.Where(v => v.Action != ServiceAction.None))
+        {
+            Send(StatusFor(app, verdict, enforced: true));
+        }
+    }
+
+    /// <summary>
+    /// A replacement's progress, sent the moment it happens: the new container runs with the desired hash
+    /// (Synced, Progressing while it proves itself; Healthy once it has). The stabilization watch goes on.
+    /// </summary>
+    private async Task ReportReplacementAsync(AppDesiredState app, ServiceVerdict verdict, string containerId, bool proven, CancellationToken ct)
+    {
+        var inspect = await _docker.Containers.InspectContainerAsync(containerId, ct);
+        if (inspect.State is not { Running: true } state)
+        {
+            return; // the stabilization watch says what went wrong
+        }
+        var image = await ImageAsync(inspect.Image, ct);
+        var healthcheck = state.Health is not null;
+        var status = new ServiceStatus
+        {
+            App = app.App,
+            Service = verdict.Name,
+            Sync = SyncStatus.Synced,
+            Health = proven ? HealthStatus.Healthy : HealthStatus.Progressing,
+            Reason = proven ? "running"
+                : healthcheck ? "new container running, waiting for its healthcheck before the old one is removed"
+                : $"new container running; the old one is kept for {_options.StabilizationWindow.TotalSeconds:0.#} s in case it fails",
+            ContainerId = inspect.ID,
+            Image = inspect.Config?.Image ?? verdict.Desired.Spec.Image,
+            ImageDigest = ObservedContainerDetails.DigestOf(image, verdict.Desired.Spec.ImageDigest),
+            ConfigHash = verdict.Desired.ConfigHash,
+            DesiredConfigHash = verdict.Desired.ConfigHash,
+            Revision = app.Revision,
+            RestartCount = _flaps.Total(app.App, verdict.Name) + (int)Math.Min(int.MaxValue, inspect.RestartCount),
+        };
+        if (ObservedContainerDetails.EngineTime(state.StartedAt) is { } started)
+        {
+            status.StartedAt = Timestamp.FromDateTimeOffset(started);
+        }
+        if (proven && _warnings.TryGetValue((app.App, verdict.Name), out var warning))
+        {
+            status.Reason += $" (warning: {warning})";
+        }
+        Send(status);
+    }
+
+    private void Send(ServiceStatus status)
+    {
+        if (_statuses.Set(status, _time.GetUtcNow()) is { } changed)
+        {
+            _outbox.Post(new AgentMessage { Status = new StatusReport { Services = { changed } } });
+        }
+    }
+
     private ServiceStatus StatusFor(AppDesiredState app, ServiceVerdict verdict, bool enforced)
     {
         var key = (app.App, verdict.Name);

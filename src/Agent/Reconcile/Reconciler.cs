@@ -194,6 +194,10 @@ public sealed partial class Reconciler : BackgroundService
         {
             var trigger = isDeployment ? "deploy" : force ? "sync" : "self-heal";
             var started = _time.GetUtcNow();
+            if (plan.HasChanges)
+            {
+                ReportPlanned(app, plan);
+            }
             var outcomes = plan.HasChanges ? await ApplyAsync(app, plan, isDeployment, force, ct) : [];
             Observability.AgentMetrics.Applied(trigger, outcomes);
             var result = new ApplyResult
@@ -367,12 +371,17 @@ internal static class ObservedContainerDetails
         return DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : null;
     }
 
+    /// <summary>The registry digest an image is known by: the desired one when it is among them, else the first.</summary>
+    public static string DigestOf(ImageInspectResponse? image, string? desiredDigest)
+    {
+        var digests = (image?.RepoDigests ?? []).Select(d => d[(d.IndexOf('@', StringComparison.Ordinal) + 1)..]).ToList();
+        return digests.FirstOrDefault(d => d == desiredDigest) ?? digests.FirstOrDefault() ?? "";
+    }
+
     public static ObservedContainer WithDetails(this ObservedContainer basic, CachedContainer entry, ImageInspectResponse? image, string? desiredDigest)
     {
         var state = entry.Inspect.State;
-        var digests = image?.RepoDigests ?? [];
-        var digest = digests.Select(d => d[(d.IndexOf('@', StringComparison.Ordinal) + 1)..])
-            .FirstOrDefault(d => d == desiredDigest) ?? digests.Select(d => d[(d.IndexOf('@', StringComparison.Ordinal) + 1)..]).FirstOrDefault() ?? "";
+        var digest = DigestOf(image, desiredDigest);
         return basic with
         {
             // The inspect reads the container under its lock; the list can lag an event by a moment
