@@ -19,10 +19,11 @@ public static class ContainerDefinition
     /// <param name="app">The app the service belongs to.</param>
     /// <param name="desired">The service.</param>
     /// <param name="name">The container's name.</param>
+    /// <param name="number">Which replica of the service it is (1 unless the service scales).</param>
     /// <param name="files">Where the file store keeps a mounted file.</param>
     /// <param name="projectFolder">The app's own folder on the host, which binds relative to the app folder mount.</param>
     /// <param name="composeFile">The Compose project file written for the app, for Compose's labels.</param>
-    public static CreateContainerParameters For(AppDesiredState app, DesiredService desired, string name, FileLocator files, string projectFolder, string? composeFile = null)
+    public static CreateContainerParameters For(AppDesiredState app, DesiredService desired, string name, int number, FileLocator files, string projectFolder, string? composeFile = null)
     {
         var spec = desired.Spec;
         var labels = new Dictionary<string, string>(spec.Labels, StringComparer.Ordinal);
@@ -35,7 +36,7 @@ public static class ContainerDefinition
         labels[ManagedLabels.ConfigInputs] = ConfigInputs.Label(spec);
         labels[ManagedLabels.Revision] = app.Revision;
         labels[ManagedLabels.ComposeService] = spec.Name;
-        labels[ManagedLabels.ComposeContainerNumber] = "1";
+        labels[ManagedLabels.ComposeContainerNumber] = number.ToString(CultureInfo.InvariantCulture);
         labels[ManagedLabels.ComposeOneOff] = "False";
         labels[ManagedLabels.ComposeConfigHash] = desired.ConfigHash;
         if (spec.DependsOn.Count > 0)

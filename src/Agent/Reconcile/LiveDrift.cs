@@ -45,7 +45,7 @@ public static class LiveDrift
             drift.Add("entrypoint");
         }
         var liveLabels = config.Labels ?? new Dictionary<string, string>();
-        if ((desired.Labels ?? new Dictionary<string, string>()).Any(l => !liveLabels.TryGetValue(l.Key, out var v) || v != l.Value))
+        if ((desired.Labels ?? new Dictionary<string, string>()).Any(l => !IdentityLabels.Contains(l.Key) && (!liveLabels.TryGetValue(l.Key, out var v) || v != l.Value)))
         {
             drift.Add("labels");
         }
@@ -164,6 +164,18 @@ public static class LiveDrift
         }
         return drift;
     }
+
+    /// <summary>
+    /// Labels that say which configuration, commit and replica a container was created from, not how it runs:
+    /// the plan compares those (hash, replica number); a new commit that leaves a service alone must not make
+    /// its container "drift".
+    /// </summary>
+    private static readonly HashSet<string> IdentityLabels =
+    [
+        Docker.ManagedLabels.ConfigHash, Docker.ManagedLabels.ConfigInputs, Docker.ManagedLabels.Revision,
+        Docker.ManagedLabels.ComposeConfigHash, Docker.ManagedLabels.ComposeContainerNumber,
+        Docker.ManagedLabels.ComposeWorkingDir, Docker.ManagedLabels.ComposeConfigFiles,
+    ];
 
     /// <summary>Every desired variable is set as desired; anything else present comes from the image.</summary>
     private static bool EnvironmentMatches(IList<string> desired, IList<string> live, IList<string> fromImage)

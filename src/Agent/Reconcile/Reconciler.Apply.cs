@@ -21,7 +21,7 @@ public sealed partial class Reconciler
         {
             await RemoveAsync(removal.Container.Id, _options.StopTimeout, ct);
             LogRemoved(app.App, removal.Container.Name, removal.Reason);
-            if (!desiredNames.Contains(removal.Container.Service))
+            if (!desiredNames.Contains(removal.Container.Service) || removal.Container.Number > ReplicasOf(app, removal.Container.Service))
             {
                 outcomes.Add(new ServiceApplyOutcome { Service = removal.Container.Service, ConfigHash = removal.Container.ConfigHash, Action = ApplyAction.Removed, Reason = removal.Reason });
             }
@@ -50,7 +50,7 @@ public sealed partial class Reconciler
         var failed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var verdict in plan.Services)
         {
-            var canonical = ManagedLabels.ContainerName(app.App, verdict.Desired.Spec);
+            var canonical = ManagedLabels.ContainerName(app.App, verdict.Desired.Spec, verdict.Number);
             if (verdict.Action == ServiceAction.None)
             {
                 if (verdict.Rename is not null)
@@ -66,7 +66,7 @@ public sealed partial class Reconciler
                 failed.Add(verdict.Name);
                 continue;
             }
-            var key = (app.App, verdict.Name);
+            var key = (app.App, verdict.Key);
             var now = _time.GetUtcNow();
             if (!force && _failures.TryGetValue(key, out var failure) && failure.Hash == verdict.Desired.ConfigHash
                 && failure.Target == Target(verdict) && failure.RetryAt > now)
@@ -76,7 +76,7 @@ public sealed partial class Reconciler
                 continue;
             }
             var selfHealing = !isDeployment && verdict.Action is ServiceAction.Start or ServiceAction.Create;
-            if (selfHealing && _flaps.BlockedUntil(app.App, verdict.Name) is { } until)
+            if (selfHealing && _flaps.BlockedUntil(app.App, verdict.Key) is { } until)
             {
                 ScheduleRetry(app.App, until);
                 continue;
@@ -86,7 +86,7 @@ public sealed partial class Reconciler
             {
                 Service = verdict.Name,
                 ConfigHash = verdict.Desired.ConfigHash,
-                Reason = verdict.Reason,
+                Reason = ReplicaReason(verdict),
                 Action = verdict.Action switch
                 {
                     ServiceAction.Create => ApplyAction.Created,
@@ -101,7 +101,7 @@ public sealed partial class Reconciler
                 switch (verdict.Action)
                 {
                     case ServiceAction.Create:
-                        await CreateAndStartAsync(app, verdict.Desired, canonical, ct);
+                        await CreateAndStartAsync(app, verdict.Desired, canonical, verdict.Number, ct);
                         break;
                     case ServiceAction.Start:
                         await StartAsync(verdict.Current!, ct);
@@ -117,11 +117,11 @@ public sealed partial class Reconciler
                 _failures.Remove(key);
                 if (selfHealing)
                 {
-                    _flaps.RecordRestart(app.App, verdict.Name);
+                    _flaps.RecordRestart(app.App, verdict.Key);
                 }
                 else
                 {
-                    _flaps.Reset(app.App, verdict.Name);
+                    _flaps.Reset(app.App, verdict.Key);
                 }
                 outcomes.Add(outcome);
             }
@@ -140,9 +140,42 @@ public sealed partial class Reconciler
         return outcomes;
     }
 
+    /// <summary>The verdict's reason, naming the replica when the service scales.</summary>
+    private static string ReplicaReason(ServiceVerdict verdict) =>
+        ManagedLabels.Replicas(verdict.Desired.Spec) > 1 ? $"replica {verdict.Number}: {verdict.Reason}" : verdict.Reason;
+
+    /// <summary>One outcome per service, as the console records releases: a scaled service's replicas folded.</summary>
+    private static IEnumerable<ServiceApplyOutcome> FoldOutcomes(IEnumerable<ServiceApplyOutcome> outcomes) =>
+        outcomes.GroupBy(o => o.Service, StringComparer.Ordinal).Select(group =>
+        {
+            var all = group.ToList();
+            if (all.Count == 1)
+            {
+                return all[0];
+            }
+            var worst = all.MaxBy(o => ActionRank(o.Action))!.Clone();
+            worst.Reason = string.Join("; ", all.Select(o => o.Reason).Where(r => r.Length > 0));
+            worst.Error = string.Join("; ", all.Select(o => o.Error).Where(e => e.Length > 0));
+            worst.RolledBack = all.Any(o => o.RolledBack);
+            return worst;
+        });
+
+    private static int ActionRank(ApplyAction action) => action switch
+    {
+        ApplyAction.Failed => 5,
+        ApplyAction.Recreated => 4,
+        ApplyAction.Created => 3,
+        ApplyAction.Removed => 2,
+        ApplyAction.Started => 1,
+        _ => 0,
+    };
+
+    private static int ReplicasOf(AppDesiredState app, string service) =>
+        app.Services.FirstOrDefault(s => s.Spec.Name == service) is { } desired ? ManagedLabels.Replicas(desired.Spec) : 0;
+
     private ServiceApplyOutcome Fail(AppDesiredState app, ServiceVerdict verdict, string message, bool rolledBack)
     {
-        var key = (app.App, verdict.Name);
+        var key = (app.App, verdict.Key);
         var target = Target(verdict);
         var attempts = _failures.TryGetValue(key, out var previous) && previous.Hash == verdict.Desired.ConfigHash && previous.Target == target ? previous.Attempts + 1 : 1;
         var delay = TimeSpan.FromTicks(Math.Min(_options.FlapMaxDelay.Ticks, _options.RetryBaseDelay.Ticks * (1L << Math.Min(attempts - 1, 16))));
@@ -156,7 +189,7 @@ public sealed partial class Reconciler
             ConfigHash = verdict.Desired.ConfigHash,
             Action = ApplyAction.Failed,
             Error = message,
-            Reason = verdict.Reason,
+            Reason = ReplicaReason(verdict),
             RolledBack = rolledBack,
         };
     }
@@ -170,11 +203,11 @@ public sealed partial class Reconciler
         _ = Task.Delay(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, _time).ContinueWith(_ => Enqueue(app), TaskScheduler.Default);
     }
 
-    private async Task CreateAndStartAsync(AppDesiredState app, DesiredService service, string name, CancellationToken ct)
+    private async Task CreateAndStartAsync(AppDesiredState app, DesiredService service, string name, int number, CancellationToken ct)
     {
         await PullAsync(app, service.Spec, ct);
         await ClearNameAsync(name, ct);
-        var id = await CreateAsync(app, service, name, ct);
+        var id = await CreateAsync(app, service, name, number, ct);
         await _docker.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct);
     }
 
@@ -191,9 +224,9 @@ public sealed partial class Reconciler
         }
     }
 
-    private async Task<string> CreateAsync(AppDesiredState app, DesiredService service, string name, CancellationToken ct)
+    private async Task<string> CreateAsync(AppDesiredState app, DesiredService service, string name, int number, CancellationToken ct)
     {
-        var definition = ContainerDefinition.For(app, service, name, _files.Locate, _project.Root(app.App), ComposeFile(app.App));
+        var definition = ContainerDefinition.For(app, service, name, number, _files.Locate, _project.Root(app.App), ComposeFile(app.App));
         var created = await _docker.Containers.CreateContainerAsync(definition, ct);
         foreach (var (network, settings) in ContainerDefinition.Endpoints(app, service.Spec).Skip(1))
         {
@@ -224,7 +257,7 @@ public sealed partial class Reconciler
         await PullAsync(app, verdict.Desired.Spec, ct);
         var nextName = name + "-next";
         await ClearNameAsync(nextName, ct);
-        var newId = await CreateAsync(app, verdict.Desired, nextName, ct);
+        var newId = await CreateAsync(app, verdict.Desired, nextName, verdict.Number, ct);
 
         var oldInspect = await _docker.Containers.InspectContainerAsync(old.Id, ct);
         var holdsPort = oldInspect.HostConfig?.PortBindings?.Values.Any(b => b?.Any(p => !string.IsNullOrEmpty(p.HostPort)) == true) == true;

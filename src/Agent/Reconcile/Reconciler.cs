@@ -209,9 +209,9 @@ public sealed partial class Reconciler : BackgroundService
                 StartedAt = Timestamp.FromDateTimeOffset(started),
                 FinishedAt = Timestamp.FromDateTimeOffset(_time.GetUtcNow()),
             };
-            result.Services.AddRange(outcomes);
+            result.Services.AddRange(FoldOutcomes(outcomes));
             var touched = outcomes.Select(o => o.Service).ToHashSet(StringComparer.Ordinal);
-            result.Services.AddRange(plan.Services.Where(s => !touched.Contains(s.Name)).Select(u => new ServiceApplyOutcome
+            result.Services.AddRange(plan.Services.Where(s => !touched.Contains(s.Name)).DistinctBy(s => s.Name).Select(u => new ServiceApplyOutcome
             {
                 Service = u.Name,
                 ConfigHash = u.Desired.ConfigHash,
@@ -281,21 +281,21 @@ public sealed partial class Reconciler : BackgroundService
                 }
             }
             var image = await ImageAsync(listed.ImageID, ct);
-            if (desiredByName.TryGetValue(basic.Service, out var desired) && basic.ConfigHash == desired.ConfigHash && entry.DriftForHash != desired.ConfigHash)
+            if (desiredByName.TryGetValue(basic.Service, out var desired) && ReconcilePlan.SameConfig(basic, desired) && entry.DriftForHash != desired.ConfigHash)
             {
-                entry.Drift = DriftOf(app, desired, entry.Inspect, image);
+                entry.Drift = DriftOf(app, desired, basic.Number, entry.Inspect, image);
                 entry.DriftForHash = desired.ConfigHash;
             }
-            observed.Add(basic.WithDetails(entry, image, desired?.Spec.ImageDigest));
+            observed.Add(basic.WithDetails(entry, image, desired));
         }
         return observed;
     }
 
-    private IReadOnlyList<string> DriftOf(AppDesiredState app, DesiredService desired, ContainerInspectResponse live, ImageInspectResponse? image)
+    private IReadOnlyList<string> DriftOf(AppDesiredState app, DesiredService desired, int number, ContainerInspectResponse live, ImageInspectResponse? image)
     {
         try
         {
-            var definition = ContainerDefinition.For(app, desired, ManagedLabels.ContainerName(app.App, desired.Spec), _files.Locate, _project.Root(app.App), ComposeFile(app.App));
+            var definition = ContainerDefinition.For(app, desired, ManagedLabels.ContainerName(app.App, desired.Spec, number), number, _files.Locate, _project.Root(app.App), ComposeFile(app.App));
             var networks = ContainerDefinition.Endpoints(app, desired.Spec).Select(e => e.Network).ToList();
             return LiveDrift.Compare(definition, networks, live, image, desired.Spec.ImageDigest);
         }
@@ -378,10 +378,10 @@ internal static class ObservedContainerDetails
         return digests.FirstOrDefault(d => d == desiredDigest) ?? digests.FirstOrDefault() ?? "";
     }
 
-    public static ObservedContainer WithDetails(this ObservedContainer basic, CachedContainer entry, ImageInspectResponse? image, string? desiredDigest)
+    public static ObservedContainer WithDetails(this ObservedContainer basic, CachedContainer entry, ImageInspectResponse? image, DesiredService? desired)
     {
         var state = entry.Inspect.State;
-        var digest = DigestOf(image, desiredDigest);
+        var digest = DigestOf(image, desired?.Spec.ImageDigest);
         return basic with
         {
             // The inspect reads the container under its lock; the list can lag an event by a moment
@@ -392,7 +392,7 @@ internal static class ObservedContainerDetails
             OomKilled = state?.OOMKilled ?? false,
             EngineRestarts = entry.Inspect.RestartCount,
             StartedAt = state is { Running: true } ? EngineTime(state.StartedAt) : null,
-            LiveDrift = entry.DriftForHash == basic.ConfigHash ? entry.Drift : [],
+            LiveDrift = desired is not null && entry.DriftForHash == desired.ConfigHash ? entry.Drift : [],
             ImageDigest = digest,
         };
     }

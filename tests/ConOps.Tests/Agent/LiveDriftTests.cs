@@ -49,6 +49,21 @@ public sealed class LiveDriftTests
         Assert.Equal(["image digest"], LiveDrift.Compare(definition, networks, live, image, "sha256:" + new string('a', 64)));
     }
 
+    [Fact]
+    public void A_container_from_an_earlier_commit_or_another_replica_count_is_not_drift_but_a_hand_changed_user_label_is()
+    {
+        var (definition, networks, live, image) = Converged();
+        // Created by the previous commit, before the service was scaled: its identity labels differ.
+        live.Config.Labels["conops.revision"] = "main@sha1:0";
+        live.Config.Labels["conops.config-hash"] = "v1:sha256:" + new string('0', 64);
+        live.Config.Labels["com.docker.compose.config-hash"] = "v1:sha256:" + new string('0', 64);
+        live.Config.Labels["conops.config-inputs"] = "image=00000000";
+        Assert.Empty(LiveDrift.Compare(definition, networks, live, image, ""));
+
+        live.Config.Labels["team"] = "someone-else";
+        Assert.Equal(["labels"], LiveDrift.Compare(definition, networks, live, image, ""));
+    }
+
     /// <summary>A spec, its create request, and the inspect the engine answers for it, with the engine's own additions.</summary>
     private static (Models.CreateContainerParameters, IReadOnlyCollection<string>, Models.ContainerInspectResponse, Models.ImageInspectResponse) Converged()
     {
@@ -61,7 +76,7 @@ public sealed class LiveDriftTests
         spec.Networks.Add(new NetworkAttachment { Name = "back" });
         spec.Networks.Add(new NetworkAttachment { Name = "default" });
         var desired = new DesiredService { Spec = spec, ConfigHash = ConfigHash.Compute(spec) };
-        var definition = ContainerDefinition.For(App, desired, "shop-web-1", (_, _) => "/unused", "/srv/conops/apps/shop/project");
+        var definition = ContainerDefinition.For(App, desired, "shop-web-1", 1, (_, _) => "/unused", "/srv/conops/apps/shop/project");
         var networks = ContainerDefinition.Endpoints(App, spec).Select(e => e.Network).ToList();
 
         var labels = new Dictionary<string, string>(definition.Labels) { ["org.opencontainers.image.source"] = "from the image" };
