@@ -48,6 +48,8 @@ public sealed partial class Reconciler
         }
 
         var failed = new HashSet<string>(StringComparer.Ordinal);
+        // Services given a new or fresh container (or restarted) in this apply: dependents that ask for it restart.
+        var updated = new HashSet<string>(StringComparer.Ordinal);
         foreach (var verdict in plan.Services)
         {
             var canonical = ManagedLabels.ContainerName(app.App, verdict.Desired.Spec, verdict.Number);
@@ -57,6 +59,12 @@ public sealed partial class Reconciler
                 {
                     await RenameAsync(verdict.Current!.Id, verdict.Rename, ct);
                     outcomes.Add(new ServiceApplyOutcome { Service = verdict.Name, ConfigHash = verdict.Desired.ConfigHash, Action = ApplyAction.Unchanged, Reason = $"renamed to {verdict.Rename}" });
+                }
+                if (verdict.Current is { IsRunning: true } running
+                    && verdict.Desired.Spec.DependsOn.FirstOrDefault(d => d.Restart && updated.Contains(d.Service)) is { } cause)
+                {
+                    outcomes.Add(await RestartForDependencyAsync(app, verdict, running, cause.Service, failed, ct));
+                    updated.Add(verdict.Name);
                 }
                 continue;
             }
@@ -115,6 +123,10 @@ public sealed partial class Reconciler
                         break;
                 }
                 _failures.Remove(key);
+                if (verdict.Action is ServiceAction.Recreate or ServiceAction.Create)
+                {
+                    updated.Add(verdict.Name);
+                }
                 if (selfHealing)
                 {
                     _flaps.RecordRestart(app.App, verdict.Key);
@@ -138,6 +150,42 @@ public sealed partial class Reconciler
             }
         }
         return outcomes;
+    }
+
+    /// <summary>
+    /// depends_on with <c>restart: true</c>: a running dependent is restarted (gracefully) once the dependency it
+    /// names got a new container in this apply, after the dependency meets its condition again.
+    /// </summary>
+    private async Task<ServiceApplyOutcome> RestartForDependencyAsync(AppDesiredState app, ServiceVerdict verdict, ObservedContainer running, string dependency, HashSet<string> failed, CancellationToken ct)
+    {
+        var reason = $"restarted because its dependency {dependency} was updated (depends_on restart: true)";
+        try
+        {
+            LogStep(app.App, verdict.Name, "Restart", reason);
+            await WaitForDependenciesAsync(app, verdict.Desired.Spec, failed, ct);
+            var grace = verdict.Desired.Spec.StopGracePeriod?.ToTimeSpan() ?? _options.StopTimeout;
+            await _docker.Containers.RestartContainerAsync(running.Id, new ContainerRestartParameters { WaitBeforeKillSeconds = (uint)Math.Max(0, grace.TotalSeconds) }, ct);
+            return new ServiceApplyOutcome
+            {
+                Service = verdict.Name,
+                ConfigHash = verdict.Desired.ConfigHash,
+                Action = ApplyAction.Started,
+                Reason = ManagedLabels.Replicas(verdict.Desired.Spec) > 1 ? $"replica {verdict.Number}: {reason}" : reason,
+            };
+        }
+        catch (Exception ex) when (ex is DockerApiException or InvalidOperationException or TimeoutException)
+        {
+            var message = ex is DockerApiException api ? EngineErrors.Message(api) : ex.Message;
+            LogRestartFailed(app.App, verdict.Name, dependency, message);
+            return new ServiceApplyOutcome
+            {
+                Service = verdict.Name,
+                ConfigHash = verdict.Desired.ConfigHash,
+                Action = ApplyAction.Failed,
+                Error = $"restart after {dependency} was updated failed: {message}",
+                Reason = reason,
+            };
+        }
     }
 
     /// <summary>The verdict's reason, naming the replica when the service scales.</summary>

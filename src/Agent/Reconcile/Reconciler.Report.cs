@@ -234,6 +234,9 @@ public sealed partial class Reconciler
     [LoggerMessage(Level = LogLevel.Warning, Message = "App {App} service {Service}: apply failed: {Error}; next attempt in {Seconds} s")]
     private partial void LogStepFailed(string app, string service, string error, double seconds);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "App {App} service {Service}: restart after its dependency {Dependency} was updated failed: {Error}")]
+    private partial void LogRestartFailed(string app, string service, string dependency, string error);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "App {App}: removed container {Container} ({Reason})")]
     private partial void LogRemoved(string app, string container, string reason);
 

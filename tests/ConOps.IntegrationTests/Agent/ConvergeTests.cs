@@ -260,6 +260,63 @@ public sealed class ConvergeTests : IAsyncLifetime
         Assert.False((await _agent.ReconcileAsync(_app))!.HasChanges);
     }
 
+    [Fact]
+    public async Task Given_depends_on_with_restart_true_When_the_dependency_is_recreated_Then_that_dependent_restarts_and_the_others_do_not()
+    {
+        // Given: follower restarts with db, bystander only waits for it.
+        var db = Web("db");
+        var follower = Web("follower");
+        follower.DependsOn.Add(new Dependency { Service = "db", Condition = "service_started", Required = true, Restart = true });
+        var bystander = Web("bystander");
+        bystander.DependsOn.Add(new Dependency { Service = "db", Condition = "service_started", Required = true });
+        var app = App(_app, services: [db, follower, bystander]);
+        _agent.Deploy(app);
+        await _agent.ReconcileAsync(_app);
+        var followerBefore = await _engine.InspectAsync($"{_app}-follower-1");
+        var bystanderBefore = await _engine.InspectAsync($"{_app}-bystander-1");
+        Drain();
+
+        // When: db changes.
+        var changed = Web("db");
+        changed.Environment.Add("VERSION", "2");
+        _agent.Deploy(With(app, changed));
+        await _agent.ReconcileAsync(_app);
+
+        // Then: same containers for both dependents; only the one asking for it was restarted, after the new db started.
+        var dbAfter = await _engine.InspectAsync($"{_app}-db-1");
+        var followerAfter = await _engine.InspectAsync($"{_app}-follower-1");
+        var bystanderAfter = await _engine.InspectAsync($"{_app}-bystander-1");
+        Assert.Equal(followerBefore.ID, followerAfter.ID);
+        Assert.True(followerAfter.State.Running);
+        Assert.True(DateTimeOffset.Parse(followerAfter.State.StartedAt) > DateTimeOffset.Parse(dbAfter.State.StartedAt), "follower was not restarted after db");
+        Assert.Equal(bystanderBefore.ID, bystanderAfter.ID);
+        Assert.Equal(bystanderBefore.State.StartedAt, bystanderAfter.State.StartedAt);
+        var result = Results().Last(r => r.App == _app);
+        var outcome = result.Services.Single(s => s.Service == "follower");
+        Assert.Equal((ApplyAction.Started, "restarted because its dependency db was updated (depends_on restart: true)"), (outcome.Action, outcome.Reason));
+        Assert.Equal(ApplyAction.Unchanged, result.Services.Single(s => s.Service == "bystander").Action);
+    }
+
+    private void Drain()
+    {
+        while (_agent.Outbox.Reader.TryRead(out _))
+        {
+        }
+    }
+
+    private List<ApplyResult> Results()
+    {
+        var results = new List<ApplyResult>();
+        while (_agent.Outbox.Reader.TryRead(out var message))
+        {
+            if (message.ApplyResult is { } result)
+            {
+                results.Add(result);
+            }
+        }
+        return results;
+    }
+
     /// <summary>The app's containers by their Compose container number.</summary>
     private async Task<Dictionary<int, string>> ReplicasAsync() =>
         (await _engine.ManagedContainersAsync(_app)).ToDictionary(c => int.Parse(c.Labels["com.docker.compose.container-number"], System.Globalization.CultureInfo.InvariantCulture), c => c.ID)
