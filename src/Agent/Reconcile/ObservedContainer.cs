@@ -42,6 +42,9 @@ public sealed record ObservedContainer(
     /// <summary>Live fields ConOps controls that differ from the desired spec, e.g. "resources.memory", "restart".</summary>
     public IReadOnlyList<string> LiveDrift { get; init; } = [];
 
+    /// <summary>For each field in <see cref="LiveDrift"/>, what the live container has (names only for environment and labels).</summary>
+    public IReadOnlyDictionary<string, string> LiveValues { get; init; } = LiveDriftFindings.None.LiveValues;
+
     public bool IsRunning => State == "running";
 
     /// <summary>Health from the inspect, when there was one: "healthy", "unhealthy", "starting" or "".</summary>

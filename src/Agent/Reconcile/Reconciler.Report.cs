@@ -74,6 +74,10 @@ public sealed partial class Reconciler
         status.Health = replicas.Select(r => r.Health).MaxBy(HealthRank);
         status.DriftedFields.Clear();
         status.DriftedFields.AddRange(replicas.SelectMany(r => r.DriftedFields).Distinct(StringComparer.Ordinal));
+        foreach (var (field, live) in replicas.Skip(1).SelectMany(r => r.LiveValues).Where(v => !status.LiveValues.ContainsKey(v.Key)))
+        {
+            status.LiveValues[field] = live;
+        }
         status.RestartCount = replicas.Sum(r => r.RestartCount);
         var troubled = replicas.Select((r, i) => (Status: r, Number: i + 1))
             .Where(r => r.Status.Sync != SyncStatus.Synced || r.Status.Health != HealthStatus.Healthy)
@@ -183,6 +187,13 @@ public sealed partial class Reconciler
             status.ConfigHash = inSync ? verdict.Desired.ConfigHash : c.ConfigHash;
             status.Revision = c.Revision;
             status.RestartCount += (int)Math.Min(int.MaxValue, c.EngineRestarts);
+            foreach (var field in verdict.DriftedFields)
+            {
+                if (c.LiveValues.TryGetValue(field, out var live))
+                {
+                    status.LiveValues[field] = live;
+                }
+            }
             if (c.StartedAt is { } startedAt)
             {
                 status.StartedAt = Timestamp.FromDateTimeOffset(startedAt);

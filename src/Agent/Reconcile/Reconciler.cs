@@ -291,7 +291,7 @@ public sealed partial class Reconciler : BackgroundService
         return observed;
     }
 
-    private IReadOnlyList<string> DriftOf(AppDesiredState app, DesiredService desired, int number, ContainerInspectResponse live, ImageInspectResponse? image)
+    private LiveDriftFindings DriftOf(AppDesiredState app, DesiredService desired, int number, ContainerInspectResponse live, ImageInspectResponse? image)
     {
         try
         {
@@ -302,7 +302,7 @@ public sealed partial class Reconciler : BackgroundService
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
         {
             // The spec cannot be turned into a container (e.g. a file was not delivered): the apply says why.
-            return [];
+            return LiveDriftFindings.None;
         }
     }
 
@@ -392,7 +392,8 @@ internal static class ObservedContainerDetails
             OomKilled = state?.OOMKilled ?? false,
             EngineRestarts = entry.Inspect.RestartCount,
             StartedAt = state is { Running: true } ? EngineTime(state.StartedAt) : null,
-            LiveDrift = desired is not null && entry.DriftForHash == desired.ConfigHash ? entry.Drift : [],
+            LiveDrift = desired is not null && entry.DriftForHash == desired.ConfigHash ? entry.Drift.Fields : [],
+            LiveValues = desired is not null && entry.DriftForHash == desired.ConfigHash ? entry.Drift.LiveValues : LiveDriftFindings.None.LiveValues,
             ImageDigest = digest,
         };
     }

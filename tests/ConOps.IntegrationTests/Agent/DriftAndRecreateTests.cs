@@ -43,6 +43,8 @@ public sealed class DriftAndRecreateTests : IAsyncLifetime
         Assert.Contains("resources.memory", status.DriftedFields);
         Assert.Contains("restart", status.DriftedFields);
         Assert.Contains("self-heal is off", status.Reason);
+        Assert.Equal("67108864", status.LiveValues["resources.memory"]);
+        Assert.Equal("always", status.LiveValues["restart"]);
         Assert.Equal(id, (await _engine.InspectAsync($"{_app}-web-1")).ID);
 
         // And a stopped container is reported, not started.

@@ -15,7 +15,7 @@ public sealed class LiveDriftTests
     {
         var (definition, networks, live, image) = Converged();
 
-        Assert.Empty(LiveDrift.Compare(definition, networks, live, image, ""));
+        Assert.Empty(LiveDrift.Compare(definition, networks, live, image, "").Fields);
     }
 
     [Fact]
@@ -25,7 +25,29 @@ public sealed class LiveDriftTests
         live.HostConfig.Memory = 64 * 1024 * 1024;
         live.HostConfig.RestartPolicy = new Models.RestartPolicy { Name = Models.RestartPolicyKind.Always };
 
-        Assert.Equal(["restart", "resources.memory"], LiveDrift.Compare(definition, networks, live, image, ""));
+        var found = LiveDrift.Compare(definition, networks, live, image, "");
+
+        Assert.Equal(["restart", "resources.memory"], found.Fields);
+        Assert.Equal(new Dictionary<string, string> { ["restart"] = "always", ["resources.memory"] = "67108864" }, found.LiveValues);
+    }
+
+    [Fact]
+    public void Live_values_of_environment_and_labels_name_the_keys_that_differ_never_their_values()
+    {
+        var (definition, networks, live, image) = Converged();
+        live.Config.Env = ["PATH=/bin", "MODE=debug", "API_TOKEN=hunter2"];
+        live.Config.Labels["team"] = "secret-team-label";
+        live.HostConfig.LogConfig = new Models.LogConfig { Type = "splunk", Config = new Dictionary<string, string> { ["splunk-token"] = "tok-123" } };
+        definition.HostConfig.LogConfig = new Models.LogConfig { Type = "json-file", Config = new Dictionary<string, string>() };
+
+        var found = LiveDrift.Compare(definition, networks, live, image, "");
+
+        Assert.Equal(["environment", "labels", "logging"], found.Fields);
+        Assert.Equal("API_TOKEN, MODE", found.LiveValues["environment"]);
+        Assert.Equal("team", found.LiveValues["labels"]);
+        Assert.Equal("splunk (splunk-token)", found.LiveValues["logging"]);
+        Assert.DoesNotContain(found.LiveValues.Values, v => v.Contains("hunter2", StringComparison.Ordinal) || v.Contains("debug", StringComparison.Ordinal)
+            || v.Contains("secret-team-label", StringComparison.Ordinal) || v.Contains("tok-123", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -37,7 +59,7 @@ public sealed class LiveDriftTests
         live.HostConfig.PortBindings = new Dictionary<string, IList<Models.PortBinding>>();
         live.NetworkSettings.Networks.Remove("shop_back");
 
-        Assert.Equal(["image", "environment", "ports", "networks"], LiveDrift.Compare(definition, networks, live, image, ""));
+        Assert.Equal(["image", "environment", "ports", "networks"], LiveDrift.Compare(definition, networks, live, image, "").Fields);
     }
 
     [Fact]
@@ -46,7 +68,7 @@ public sealed class LiveDriftTests
         var (definition, networks, live, image) = Converged();
         image.RepoDigests = ["registry.local/web@sha256:" + new string('b', 64)];
 
-        Assert.Equal(["image digest"], LiveDrift.Compare(definition, networks, live, image, "sha256:" + new string('a', 64)));
+        Assert.Equal(["image digest"], LiveDrift.Compare(definition, networks, live, image, "sha256:" + new string('a', 64)).Fields);
     }
 
     [Fact]
@@ -58,10 +80,10 @@ public sealed class LiveDriftTests
         live.Config.Labels["conops.config-hash"] = "v1:sha256:" + new string('0', 64);
         live.Config.Labels["com.docker.compose.config-hash"] = "v1:sha256:" + new string('0', 64);
         live.Config.Labels["conops.config-inputs"] = "image=00000000";
-        Assert.Empty(LiveDrift.Compare(definition, networks, live, image, ""));
+        Assert.Empty(LiveDrift.Compare(definition, networks, live, image, "").Fields);
 
         live.Config.Labels["team"] = "someone-else";
-        Assert.Equal(["labels"], LiveDrift.Compare(definition, networks, live, image, ""));
+        Assert.Equal(["labels"], LiveDrift.Compare(definition, networks, live, image, "").Fields);
     }
 
     /// <summary>A spec, its create request, and the inspect the engine answers for it, with the engine's own additions.</summary>
