@@ -45,7 +45,7 @@ async Task<int> WebhookAsync(int runs)
         ["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ",
         ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
     });
-    var results = new List<(double Converged, double ContainerStart, double Published)>();
+    var results = new List<(double Converged, double ContainerStart, double Published, double Running)>();
     try
     {
         (await console.Http.PostAsJsonAsync("/api/apps", new { name = app, repoUrl = repo, hosts = LocalHost })).EnsureSuccessStatusCode();
@@ -64,15 +64,21 @@ async Task<int> WebhookAsync(int runs)
             // The console's part ends when the new desired hash is out to the agent (s07 turns OutOfSync).
             await WaitAsync(async () => !(await SyncedAsync(console, app)).ContainsKey("s07"), TimeSpan.FromSeconds(30), "s07 out of sync");
             var published = clock.Elapsed.TotalSeconds;
+            // The agent reports Synced (health Progressing) as soon as the new container runs.
+            await WaitAsync(async () => (await SyncedAsync(console, app, healthyOnly: false)).TryGetValue("s07", out var hash) && hash != before["s07"], TimeSpan.FromMinutes(1), "s07 running the new hash");
+            var running = clock.Elapsed.TotalSeconds;
             await WaitAsync(async () =>
             {
                 var now = await SyncedAsync(console, app);
                 return now.Count == services && now["s07"] != before["s07"] && now.Where(s => s.Key != "s07").All(s => before[s.Key] == s.Value);
             }, TimeSpan.FromMinutes(1), "s07 recreated and synced");
             var converged = clock.Elapsed.TotalSeconds;
-            var start = await ContainerStartSecondsAsync(app, "s07");
-            results.Add((converged, start, published));
-            Console.Error.WriteLine($"round {round}: published in {published:F2} s, converged in {converged:F2} s (container create->running {start:F2} s)");
+            var start = await ContainerStartSecondsAsync(app, "s07", (await SyncedAsync(console, app))["s07"]);
+            results.Add((converged, start, published, running));
+            // The agent stops and removes the old container after reporting the new one healthy; let it finish
+            // before the next round, or that round would wait for it.
+            await WaitAsync(() => Task.FromResult(Run("docker", $"ps -aq --filter label=conops.app={app} --filter label=com.docker.compose.service=s07", Path.GetTempPath(), env).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length == 1), TimeSpan.FromSeconds(30), "old s07 container removed");
+            Console.Error.WriteLine($"round {round}: published in {published:F2} s, new container running and synced in {running:F2} s, converged in {converged:F2} s (container create->running {start:F2} s)");
         }
     }
     finally
@@ -113,6 +119,7 @@ async Task<int> WebhookAsync(int runs)
     Console.WriteLine("| --- | ---: | ---: |");
     Console.WriteLine($"| ConOps: commit -> signed webhook -> s07 recreated, all 20 synced ({runs} runs) | {median:F2} s | {results.Max(r => r.Converged):F2} s |");
     Console.WriteLine($"| of which console: webhook received -> new desired state out to the agent (s07 OutOfSync) | {Median(results.Select(r => r.Published)):F2} s | {results.Max(r => r.Published):F2} s |");
+    Console.WriteLine($"| commit -> s07 synced on its new container (health Progressing, stabilization window still running) | {Median(results.Select(r => r.Running)):F2} s | {results.Max(r => r.Running):F2} s |");
     Console.WriteLine($"| of which the container's own create->running | {Median(results.Select(r => r.ContainerStart)):F2} s | {results.Max(r => r.ContainerStart):F2} s |");
     Console.WriteLine($"| peer way: `git pull` + `docker-compose up -d` 1.29 ({runs} runs) | {peerMedian:F2} s | {peer.Max():F2} s |");
     Console.WriteLine();
@@ -205,13 +212,13 @@ static string ComposeFile(int services, int changed, int round)
     return text.ToString();
 }
 
-static async Task<Dictionary<string, string>> SyncedAsync(ConsoleRun console, string app)
+static async Task<Dictionary<string, string>> SyncedAsync(ConsoleRun console, string app, bool healthyOnly = true)
 {
     var rows = await console.Http.GetFromJsonAsync<JsonElement>("/api/services");
     var result = new Dictionary<string, string>(StringComparer.Ordinal);
     foreach (var row in rows.EnumerateArray())
     {
-        if (row.GetProperty("app").GetString() == app && row.GetProperty("status").GetString() == "synced" && row.GetProperty("health").GetString() == "Healthy")
+        if (row.GetProperty("app").GetString() == app && row.GetProperty("status").GetString() == "synced" && (!healthyOnly || row.GetProperty("health").GetString() == "Healthy"))
         {
             result[row.GetProperty("name").GetString()!] = row.GetProperty("configHash").GetString()!;
         }
@@ -219,9 +226,10 @@ static async Task<Dictionary<string, string>> SyncedAsync(ConsoleRun console, st
     return result;
 }
 
-async Task<double> ContainerStartSecondsAsync(string app, string service)
+async Task<double> ContainerStartSecondsAsync(string app, string service, string configHash)
 {
-    var id = Run("docker", $"ps -q --filter label=conops.app={app} --filter label=com.docker.compose.service={service}", Path.GetTempPath(), env).Output.Trim();
+    // The old container may still be stopping when the new one is reported healthy: pick the new one by its hash.
+    var id = Run("docker", $"ps -q --filter label=conops.app={app} --filter label=com.docker.compose.service={service} --filter label=conops.config-hash={configHash}", Path.GetTempPath(), env).Output.Trim();
     var times = Run("docker", $"inspect -f {{{{.Created}}}}|{{{{.State.StartedAt}}}} {id}", Path.GetTempPath(), env).Output.Trim().Split('|');
     await Task.CompletedTask;
     return (DateTimeOffset.Parse(times[1], CultureInfo.InvariantCulture) - DateTimeOffset.Parse(times[0], CultureInfo.InvariantCulture)).TotalSeconds;

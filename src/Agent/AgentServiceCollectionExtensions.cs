@@ -35,6 +35,7 @@ public static class AgentServiceCollectionExtensions
         services.AddSingleton<ServiceStatusBook>();
         services.AddSingleton<InspectCache>();
         services.AddSingleton<FileStore>();
+        services.AddSingleton<ProjectFolder>();
         services.AddSingleton<ImagePuller>();
         services.AddSingleton<AppResources>();
         services.AddSingleton<Reconciler>();

@@ -15,14 +15,17 @@ public static class ConfigInputs
         string.Join(';', ConfigHash.Inputs(spec).Select(i => $"{i.Key}={Short(i.Value)}"));
 
     /// <summary>Field names whose short hashes differ; empty when either side is unknown.</summary>
-    public static IReadOnlyList<string> Changed(string liveLabel, ServiceSpec desired)
+    public static IReadOnlyList<string> Changed(string liveLabel, ServiceSpec desired) => Changed(liveLabel, Label(desired));
+
+    /// <summary>Field names whose short hashes differ between two labels; empty when either side is unknown.</summary>
+    public static IReadOnlyList<string> Changed(string liveLabel, string desiredLabel)
     {
-        if (string.IsNullOrEmpty(liveLabel))
+        if (string.IsNullOrEmpty(liveLabel) || string.IsNullOrEmpty(desiredLabel))
         {
             return [];
         }
         var live = Parse(liveLabel);
-        var wanted = Parse(Label(desired));
+        var wanted = Parse(desiredLabel);
         return live.Keys.Union(wanted.Keys)
             .Where(k => !live.TryGetValue(k, out var a) || !wanted.TryGetValue(k, out var b) || a != b)
             .Order(StringComparer.Ordinal)

@@ -16,7 +16,14 @@ public static class ContainerDefinition
     /// <summary>Compose's default mode for secrets and configs (0444).</summary>
     public const uint DefaultFileMode = 292;
 
-    public static CreateContainerParameters For(AppDesiredState app, DesiredService desired, string name, FileLocator files, string? composeFile = null)
+    /// <param name="app">The app the service belongs to.</param>
+    /// <param name="desired">The service.</param>
+    /// <param name="name">The container's name.</param>
+    /// <param name="number">Which replica of the service it is (1 unless the service scales).</param>
+    /// <param name="files">Where the file store keeps a mounted file.</param>
+    /// <param name="projectFolder">The app's own folder on the host, which binds relative to the app folder mount.</param>
+    /// <param name="composeFile">The Compose project file written for the app, for Compose's labels.</param>
+    public static CreateContainerParameters For(AppDesiredState app, DesiredService desired, string name, int number, FileLocator files, string projectFolder, string? composeFile = null)
     {
         var spec = desired.Spec;
         var labels = new Dictionary<string, string>(spec.Labels, StringComparer.Ordinal);
@@ -29,7 +36,7 @@ public static class ContainerDefinition
         labels[ManagedLabels.ConfigInputs] = ConfigInputs.Label(spec);
         labels[ManagedLabels.Revision] = app.Revision;
         labels[ManagedLabels.ComposeService] = spec.Name;
-        labels[ManagedLabels.ComposeContainerNumber] = "1";
+        labels[ManagedLabels.ComposeContainerNumber] = number.ToString(CultureInfo.InvariantCulture);
         labels[ManagedLabels.ComposeOneOff] = "False";
         labels[ManagedLabels.ComposeConfigHash] = desired.ConfigHash;
         if (spec.DependsOn.Count > 0)
@@ -43,7 +50,7 @@ public static class ContainerDefinition
         }
 
         var (exposed, bindings) = Ports(spec);
-        var (mounts, binds) = Mounts(spec, files);
+        var (mounts, binds) = Mounts(spec, files, projectFolder);
         var endpoints = Endpoints(app, spec);
 
         return new CreateContainerParameters
@@ -205,7 +212,7 @@ public static class ContainerDefinition
     /// Volumes, tmpfs and file mounts go through the Mounts API; binds that may create their host path go
     /// through Binds, which creates a missing folder as compose does.
     /// </summary>
-    private static (List<DockerMount> Mounts, List<string> Binds) Mounts(ServiceSpec spec, FileLocator files)
+    private static (List<DockerMount> Mounts, List<string> Binds) Mounts(ServiceSpec spec, FileLocator files, string projectFolder)
     {
         var mounts = new List<DockerMount>();
         var binds = new List<string>();
@@ -231,7 +238,7 @@ public static class ContainerDefinition
                         TmpfsOptions = new TmpfsOptions { SizeBytes = m.TmpfsSizeBytes, Mode = m.TmpfsMode == 0 ? 0 : OctalAsWritten(m.TmpfsMode) },
                     });
                     break;
-                case "bind" when m.ContentDigest.Length > 0:
+                case "bind" when ProjectFolder.FromFileStore(m):
                     mounts.Add(new DockerMount { Type = "bind", Source = files(m.ContentDigest, 0), Target = m.Target, ReadOnly = m.ReadOnly });
                     break;
                 case "bind" when m.CreateHostPath:
@@ -244,13 +251,13 @@ public static class ContainerDefinition
                     {
                         options.Add(m.Propagation);
                     }
-                    binds.Add($"{m.Source}:{m.Target}:{string.Join(',', options)}");
+                    binds.Add($"{BindSource(m, projectFolder)}:{m.Target}:{string.Join(',', options)}");
                     break;
                 case "bind":
                     mounts.Add(new DockerMount
                     {
                         Type = "bind",
-                        Source = m.Source,
+                        Source = BindSource(m, projectFolder),
                         Target = m.Target,
                         ReadOnly = m.ReadOnly,
                         BindOptions = m.Propagation.Length > 0 ? new BindOptions { Propagation = m.Propagation } : null!,
@@ -277,6 +284,10 @@ public static class ContainerDefinition
         }
         return (mounts, binds);
     }
+
+    /// <summary>A bind's host path: the app folder's copy for a path relative to the app folder, else as written.</summary>
+    private static string BindSource(ConOps.Contract.Mount mount, string projectFolder) =>
+        mount.ProjectPath.Length > 0 ? ProjectFolder.Locate(projectFolder, mount.ProjectPath) : mount.Source;
 
     /// <summary>Converts a mode the console kept "as written" (e.g. 1777) to the number it denotes in octal.</summary>
     private static uint OctalAsWritten(uint written) =>

@@ -35,12 +35,16 @@ public static class ManagedLabels
     /// <summary>The label filter that selects exactly the containers this agent manages.</summary>
     public const string ManagedFilter = Manager + "=" + ManagerValue;
 
-    /// <summary>Compose-compatible container name: <c>&lt;app&gt;-&lt;service&gt;-1</c>.</summary>
-    public static string ContainerName(string app, string service) => $"{app}-{service}-1";
+    /// <summary>Compose-compatible container name: <c>&lt;app&gt;-&lt;service&gt;-&lt;number&gt;</c>.</summary>
+    public static string ContainerName(string app, string service, int number = 1) =>
+        $"{app}-{service}-{number.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
-    /// <summary>The name a service's container has: its fixed <c>container_name</c> or the Compose one.</summary>
-    public static string ContainerName(string app, Contract.ServiceSpec spec) =>
-        string.IsNullOrEmpty(spec.ContainerName) ? ContainerName(app, spec.Name) : spec.ContainerName;
+    /// <summary>The name a replica of a service has: its fixed <c>container_name</c> (one replica only) or the Compose one.</summary>
+    public static string ContainerName(string app, Contract.ServiceSpec spec, int number = 1) =>
+        string.IsNullOrEmpty(spec.ContainerName) ? ContainerName(app, spec.Name, number) : spec.ContainerName;
+
+    /// <summary>How many containers a service runs: <c>scale</c> / <c>deploy.replicas</c>, at least one.</summary>
+    public static int Replicas(Contract.ServiceSpec spec) => Math.Max(1, spec.Scale);
 
     /// <summary>The labels every object ConOps creates for an app carries.</summary>
     public static Dictionary<string, string> ForApp(string app) => new(StringComparer.Ordinal)

@@ -62,5 +62,5 @@ public sealed class CachedContainer(string app, string listState, ContainerInspe
     /// <summary>The desired hash <see cref="Drift"/> was computed for.</summary>
     public string? DriftForHash { get; set; }
 
-    public IReadOnlyList<string> Drift { get; set; } = [];
+    public LiveDriftFindings Drift { get; set; } = LiveDriftFindings.None;
 }

@@ -15,93 +15,101 @@ namespace ConOps.Agent.Reconcile;
 /// </remarks>
 public static class LiveDrift
 {
-    public static IReadOnlyList<string> Compare(CreateContainerParameters desired, IReadOnlyCollection<string> desiredNetworks, ContainerInspectResponse live, ImageInspectResponse? image, string desiredDigest)
+    public static LiveDriftFindings Compare(CreateContainerParameters desired, IReadOnlyCollection<string> desiredNetworks, ContainerInspectResponse live, ImageInspectResponse? image, string desiredDigest)
     {
-        var drift = new List<string>();
+        var drift = new Findings();
         var config = live.Config ?? new ContainerConfig();
         var host = live.HostConfig ?? new HostConfig();
         var want = desired.HostConfig ?? new HostConfig();
 
         if (!string.Equals(config.Image, desired.Image, StringComparison.Ordinal))
         {
-            drift.Add("image");
+            drift.Add("image", config.Image);
         }
         else if (!string.IsNullOrEmpty(desiredDigest) && image?.RepoDigests is { Count: > 0 } digests
                  && !digests.Any(d => d.EndsWith("@" + desiredDigest, StringComparison.Ordinal)))
         {
-            drift.Add("image digest");
+            drift.Add("image digest", string.Join(", ", digests));
         }
 
-        if (!EnvironmentMatches(desired.Env ?? [], config.Env ?? [], image?.Config?.Env ?? []))
+        if (EnvironmentDifferences(desired.Env ?? [], config.Env ?? [], image?.Config?.Env ?? []) is { Count: > 0 } variables)
         {
-            drift.Add("environment");
+            drift.Add("environment", string.Join(", ", variables)); // names only: values may be secrets
         }
         if (desired.Cmd is not null && !Same(desired.Cmd, config.Cmd))
         {
-            drift.Add("command");
+            drift.Add("command", Words(config.Cmd));
         }
         if (desired.Entrypoint is not null && !Same(desired.Entrypoint, config.Entrypoint))
         {
-            drift.Add("entrypoint");
+            drift.Add("entrypoint", Words(config.Entrypoint));
         }
         var liveLabels = config.Labels ?? new Dictionary<string, string>();
-        if ((desired.Labels ?? new Dictionary<string, string>()).Any(l => !liveLabels.TryGetValue(l.Key, out var v) || v != l.Value))
+        var labels = (desired.Labels ?? new Dictionary<string, string>())
+            .Where(l => !IdentityLabels.Contains(l.Key) && (!liveLabels.TryGetValue(l.Key, out var v) || v != l.Value))
+            .Select(l => l.Key)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        if (labels.Count > 0)
         {
-            drift.Add("labels");
+            drift.Add("labels", string.Join(", ", labels)); // names only
         }
 
         if (Restart(want.RestartPolicy) != Restart(host.RestartPolicy))
         {
-            drift.Add("restart");
+            drift.Add("restart", Restart(host.RestartPolicy));
         }
         if (want.Memory != host.Memory)
         {
-            drift.Add("resources.memory");
+            drift.Add("resources.memory", Number(host.Memory));
         }
         if (want.NanoCPUs != host.NanoCPUs)
         {
-            drift.Add("resources.cpus");
+            drift.Add("resources.cpus", (host.NanoCPUs / 1e9).ToString(CultureInfo.InvariantCulture));
         }
         if (want.MemoryReservation != host.MemoryReservation)
         {
-            drift.Add("resources.memory_reservation");
+            drift.Add("resources.memory_reservation", Number(host.MemoryReservation));
         }
         if (want.MemorySwap != 0 && want.MemorySwap != host.MemorySwap)
         {
-            drift.Add("resources.memswap");
+            drift.Add("resources.memswap", Number(host.MemorySwap));
         }
         if ((want.PidsLimit ?? 0) > 0 != (host.PidsLimit ?? 0) > 0 || ((want.PidsLimit ?? 0) > 0 && want.PidsLimit != host.PidsLimit))
         {
-            drift.Add("resources.pids_limit");
+            drift.Add("resources.pids_limit", Number(host.PidsLimit ?? 0));
         }
         if (want.CPUShares != host.CPUShares)
         {
-            drift.Add("resources.cpu_shares");
+            drift.Add("resources.cpu_shares", Number(host.CPUShares));
         }
         if ((want.CpusetCpus ?? "") != (host.CpusetCpus ?? ""))
         {
-            drift.Add("resources.cpuset");
+            drift.Add("resources.cpuset", host.CpusetCpus ?? "");
         }
 
-        if (!PortsSet(want.PortBindings).SetEquals(PortsSet(host.PortBindings)))
+        var livePorts = PortsSet(host.PortBindings);
+        if (!PortsSet(want.PortBindings).SetEquals(livePorts))
         {
-            drift.Add("ports");
+            drift.Add("ports", Sorted(livePorts));
         }
-        if (!DesiredMounts(want).SetEquals(LiveMounts(live.Mounts)))
+        var liveMounts = LiveMounts(live.Mounts);
+        if (!DesiredMounts(want).SetEquals(liveMounts))
         {
-            drift.Add("mounts");
+            drift.Add("mounts", Sorted(liveMounts));
         }
         if (desiredNetworks.Count > 0)
         {
-            if (!desiredNetworks.ToHashSet(StringComparer.Ordinal).SetEquals(live.NetworkSettings?.Networks?.Keys ?? []))
+            var liveNetworks = live.NetworkSettings?.Networks?.Keys ?? [];
+            if (!desiredNetworks.ToHashSet(StringComparer.Ordinal).SetEquals(liveNetworks))
             {
-                drift.Add("networks");
+                drift.Add("networks", Sorted(liveNetworks));
             }
         }
         else if (want.NetworkMode is { Length: > 0 } mode
                  && !mode.StartsWith("container:", StringComparison.Ordinal) && mode != host.NetworkMode)
         {
-            drift.Add("network_mode");
+            drift.Add("network_mode", host.NetworkMode ?? "");
         }
 
         Check(drift, "user", desired.User, config.User);
@@ -112,31 +120,31 @@ public static class LiveDrift
         Check(drift, "pid", want.PidMode, host.PidMode);
         if (desired.StopTimeout is { } grace && grace != config.StopTimeout)
         {
-            drift.Add("stop_grace_period");
+            drift.Add("stop_grace_period", config.StopTimeout is { } liveGrace ? $"{liveGrace.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s" : "");
         }
         if (want.Privileged != host.Privileged)
         {
-            drift.Add("privileged");
+            drift.Add("privileged", Flag(host.Privileged));
         }
         if (desired.Tty != config.Tty)
         {
-            drift.Add("tty");
+            drift.Add("tty", Flag(config.Tty));
         }
         if (want.ReadonlyRootfs != host.ReadonlyRootfs)
         {
-            drift.Add("read_only");
+            drift.Add("read_only", Flag(host.ReadonlyRootfs));
         }
         if (want.Init is { } init && init != (host.Init ?? false))
         {
-            drift.Add("init");
+            drift.Add("init", Flag(host.Init ?? false));
         }
         if (want.ShmSize != 0 && want.ShmSize != host.ShmSize)
         {
-            drift.Add("shm_size");
+            drift.Add("shm_size", Number(host.ShmSize));
         }
         if (want.IpcMode is { Length: > 0 } ipc && ipc != host.IpcMode)
         {
-            drift.Add("ipc");
+            drift.Add("ipc", host.IpcMode ?? "");
         }
         CheckSet(drift, "cap_add", want.CapAdd, host.CapAdd);
         CheckSet(drift, "cap_drop", want.CapDrop, host.CapDrop);
@@ -151,36 +159,78 @@ public static class LiveDrift
             host.Ulimits?.Select(u => $"{u.Name}={u.Soft}:{u.Hard}").ToList());
         if (want.Sysctls is { Count: > 0 } sysctls && sysctls.Any(s => host.Sysctls is null || !host.Sysctls.TryGetValue(s.Key, out var v) || v != s.Value))
         {
-            drift.Add("sysctls");
+            drift.Add("sysctls", Sorted((host.Sysctls ?? new Dictionary<string, string>()).Select(s => $"{s.Key}={s.Value}")));
         }
         if (want.LogConfig is { } log && (log.Type != host.LogConfig?.Type
             || (log.Config ?? new Dictionary<string, string>()).Any(o => host.LogConfig?.Config is null || !host.LogConfig.Config.TryGetValue(o.Key, out var v) || v != o.Value)))
         {
-            drift.Add("logging");
+            // The driver and the names of its options: option values may be tokens (splunk-token, ...).
+            var options = host.LogConfig?.Config?.Keys.Order(StringComparer.Ordinal).ToList() ?? [];
+            drift.Add("logging", (host.LogConfig?.Type ?? "") + (options.Count > 0 ? $" ({string.Join(", ", options)})" : ""));
         }
         if (desired.Healthcheck is { } health && !Same(health.Test, config.Healthcheck?.Test))
         {
-            drift.Add("healthcheck");
+            drift.Add("healthcheck", Words(config.Healthcheck?.Test));
         }
-        return drift;
+        return new LiveDriftFindings(drift.Fields, drift.Values);
     }
 
-    /// <summary>Every desired variable is set as desired; anything else present comes from the image.</summary>
-    private static bool EnvironmentMatches(IList<string> desired, IList<string> live, IList<string> fromImage)
+    /// <summary>
+    /// Labels that say which configuration, commit and replica a container was created from, not how it runs:
+    /// the plan compares those (hash, replica number); a new commit that leaves a service alone must not make
+    /// its container "drift".
+    /// </summary>
+    private static readonly HashSet<string> IdentityLabels =
+    [
+        Docker.ManagedLabels.ConfigHash, Docker.ManagedLabels.ConfigInputs, Docker.ManagedLabels.Revision,
+        Docker.ManagedLabels.ComposeConfigHash, Docker.ManagedLabels.ComposeContainerNumber,
+        Docker.ManagedLabels.ComposeWorkingDir, Docker.ManagedLabels.ComposeConfigFiles,
+    ];
+
+    /// <summary>
+    /// The names of variables that are not as desired: a desired one missing or different, or one present that
+    /// neither the spec nor the image sets. Empty when the environment matches.
+    /// </summary>
+    private static List<string> EnvironmentDifferences(IList<string> desired, IList<string> live, IList<string> fromImage)
     {
         var liveSet = live.ToHashSet(StringComparer.Ordinal);
-        if (!desired.All(liveSet.Contains))
-        {
-            return false;
-        }
         var allowed = desired.Concat(fromImage).ToHashSet(StringComparer.Ordinal);
-        return live.All(allowed.Contains);
+        return desired.Where(v => !liveSet.Contains(v))
+            .Concat(live.Where(v => !allowed.Contains(v)))
+            .Select(v => v.Split('=', 2)[0])
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Flag(bool value) => value ? "true" : "false";
+
+    private static string Words(IList<string>? words) => words is null ? "" : System.Text.Json.JsonSerializer.Serialize(words, LiveDriftJson.Default.IListString);
+
+    private static string Sorted(IEnumerable<string> values) => string.Join(", ", values.Order(StringComparer.Ordinal));
+
+    /// <summary>Drifted fields in the order found, and the live value of each.</summary>
+    private sealed class Findings
+    {
+        public List<string> Fields { get; } = [];
+
+        public Dictionary<string, string> Values { get; } = new(StringComparer.Ordinal);
+
+        public void Add(string field, string liveValue)
+        {
+            Fields.Add(field);
+            Values[field] = liveValue;
+        }
     }
 
     private static string Restart(RestartPolicy? policy) => policy?.Name switch
     {
         null or RestartPolicyKind.Undefined or RestartPolicyKind.No => "no",
         RestartPolicyKind.OnFailure => "on-failure:" + policy.MaximumRetryCount.ToString(CultureInfo.InvariantCulture),
+        RestartPolicyKind.Always => "always",
+        RestartPolicyKind.UnlessStopped => "unless-stopped",
         var kind => kind.ToString()!,
     };
 
@@ -211,23 +261,35 @@ public static class LiveDrift
         .Select(m => $"{m.Type}|{(m.Type == "volume" ? m.Name : m.Source)}|{m.Destination}|{(m.RW ? "rw" : "ro")}")
         .ToHashSet(StringComparer.Ordinal);
 
-    private static void Check(List<string> drift, string field, string? desired, string? live)
+    private static void Check(Findings drift, string field, string? desired, string? live)
     {
         if (!string.IsNullOrEmpty(desired) && desired != live)
         {
-            drift.Add(field);
+            drift.Add(field, live ?? "");
         }
     }
 
-    private static void CheckSet(List<string> drift, string field, IList<string>? desired, IList<string>? live)
+    private static void CheckSet(Findings drift, string field, IList<string>? desired, IList<string>? live)
     {
         var want = (desired ?? []).ToHashSet(StringComparer.Ordinal);
         var have = (live ?? []).ToHashSet(StringComparer.Ordinal);
         if (!want.SetEquals(have))
         {
-            drift.Add(field);
+            drift.Add(field, Sorted(have));
         }
     }
 
     private static bool Same(IList<string>? a, IList<string>? b) => (a ?? []).SequenceEqual(b ?? [], StringComparer.Ordinal);
 }
+
+/// <summary>
+/// What live drift found: the fields ConOps controls that differ, and for each the value the live container has
+/// (for environment and labels only the names of the keys that differ, never their values).
+/// </summary>
+public sealed record LiveDriftFindings(IReadOnlyList<string> Fields, IReadOnlyDictionary<string, string> LiveValues)
+{
+    public static readonly LiveDriftFindings None = new([], new Dictionary<string, string>());
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(IList<string>))]
+internal sealed partial class LiveDriftJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -21,6 +21,9 @@ public sealed record ObservedContainer(
     /// <summary>The <c>conops.config-inputs</c> label: short per-field hashes of the spec it was created from.</summary>
     public string ConfigInputs { get; init; } = "";
 
+    /// <summary>The replica number (<c>com.docker.compose.container-number</c>; 1 when missing).</summary>
+    public int Number { get; init; } = 1;
+
     /// <summary>The engine's image id (<c>sha256:...</c> of the image config).</summary>
     public string ImageId { get; init; } = "";
 
@@ -38,6 +41,9 @@ public sealed record ObservedContainer(
 
     /// <summary>Live fields ConOps controls that differ from the desired spec, e.g. "resources.memory", "restart".</summary>
     public IReadOnlyList<string> LiveDrift { get; init; } = [];
+
+    /// <summary>For each field in <see cref="LiveDrift"/>, what the live container has (names only for environment and labels).</summary>
+    public IReadOnlyDictionary<string, string> LiveValues { get; init; } = LiveDriftFindings.None.LiveValues;
 
     public bool IsRunning => State == "running";
 
@@ -66,6 +72,7 @@ public sealed record ObservedContainer(
             c.Status)
         {
             ConfigInputs = Label(ManagedLabels.ConfigInputs),
+            Number = int.TryParse(Label(ManagedLabels.ComposeContainerNumber), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) && number > 0 ? number : 1,
             ImageId = c.ImageID ?? "",
         };
     }

@@ -29,6 +29,12 @@ public sealed record ServiceVerdict(
 {
     public string Name => Desired.Spec.Name;
 
+    /// <summary>Which replica of the service this is (1 unless the service scales).</summary>
+    public int Number { get; init; } = 1;
+
+    /// <summary>The service, or its replica when it scales: what failures and restarts are counted by.</summary>
+    public string Key => Number == 1 ? Name : $"{Name}#{Number}";
+
     /// <summary>True when the container exited as a one-shot dependency is meant to: not drift.</summary>
     public bool Completed { get; init; }
 
@@ -85,19 +91,28 @@ public sealed record ReconcilePlan(
 
         foreach (var desired in order)
         {
-            var candidates = byService[desired.Spec.Name].ToList();
-            var keep = PickKeeper(candidates, desired.ConfigHash, ManagedLabels.ContainerName(app.App, desired.Spec));
-            foreach (var extra in candidates.Where(c => c != keep))
+            var replicas = ManagedLabels.Replicas(desired.Spec);
+            var containers = byService[desired.Spec.Name].ToList();
+            foreach (var surplus in containers.Where(c => c.Number > replicas).OrderByDescending(c => c.Number).ThenBy(c => c.Name, StringComparer.Ordinal))
             {
-                remove.Add(new PlannedRemoval(extra, "duplicate container for the service (left over from an interrupted apply)"));
+                remove.Add(new PlannedRemoval(surplus, $"scaled down to {replicas} replica{(replicas == 1 ? "" : "s")}"));
             }
-            var canonical = ManagedLabels.ContainerName(app.App, desired.Spec);
-            var verdict = Judge(desired, keep, force, oneShots.Contains(desired.Spec.Name));
-            if (verdict.Action is ServiceAction.None or ServiceAction.Start && keep is not null && keep.Name != canonical)
+            for (var number = 1; number <= replicas; number++)
             {
-                verdict = verdict with { DriftedFields = [.. verdict.DriftedFields, "container name"], Rename = canonical };
+                var candidates = containers.Where(c => c.Number == number).ToList();
+                var canonical = ManagedLabels.ContainerName(app.App, desired.Spec, number);
+                var keep = PickKeeper(candidates, desired, canonical);
+                foreach (var extra in candidates.Where(c => c != keep))
+                {
+                    remove.Add(new PlannedRemoval(extra, "duplicate container for the service (left over from an interrupted apply)"));
+                }
+                var verdict = Judge(desired, keep, force, oneShots.Contains(desired.Spec.Name)) with { Number = number };
+                if (verdict.Action is ServiceAction.None or ServiceAction.Start && keep is not null && keep.Name != canonical)
+                {
+                    verdict = verdict with { DriftedFields = [.. verdict.DriftedFields, "container name"], Rename = canonical };
+                }
+                verdicts.Add(verdict);
             }
-            verdicts.Add(verdict);
         }
 
         var desiredNames = app.Services.Select(s => s.Spec.Name).ToHashSet(StringComparer.Ordinal);
@@ -126,7 +141,7 @@ public sealed record ReconcilePlan(
         {
             return new ServiceVerdict(desired, current, ServiceAction.Recreate, [], "forced sync");
         }
-        if (current.ConfigHash != desired.ConfigHash)
+        if (!SameConfig(current, desired))
         {
             var changed = ConfigInputs.Changed(current.ConfigInputs, desired.Spec);
             var fields = changed.Count > 0 ? changed : ["config hash"];
@@ -228,12 +243,25 @@ public sealed record ReconcilePlan(
     }
 
     /// <summary>
-    /// Among containers of one service prefer, in order: the desired hash, running, the canonical name.
+    /// True when the container was created from the desired configuration: the same hash, or one that differs
+    /// only in the number of replicas (scaling keeps the replicas that stay, as Compose does).
+    /// </summary>
+    public static bool SameConfig(ObservedContainer container, DesiredService desired) =>
+        container.ConfigHash == desired.ConfigHash
+        || (container.ConfigInputs.Length > 0 && ConfigInputs.Changed(container.ConfigInputs, DesiredInputs(desired)) is ["scale"]);
+
+    // The desired inputs label, computed once per received spec (only needed when a hash differs).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DesiredService, string> Inputs = [];
+
+    private static string DesiredInputs(DesiredService desired) => Inputs.GetValue(desired, d => ConfigInputs.Label(d.Spec));
+
+    /// <summary>
+    /// Among containers of one replica prefer, in order: the desired configuration, running, the canonical name.
     /// Anything else is a duplicate.
     /// </summary>
-    private static ObservedContainer? PickKeeper(List<ObservedContainer> candidates, string desiredHash, string canonicalName) =>
+    private static ObservedContainer? PickKeeper(List<ObservedContainer> candidates, DesiredService desired, string canonicalName) =>
         candidates
-            .OrderByDescending(c => c.ConfigHash == desiredHash)
+            .OrderByDescending(c => SameConfig(c, desired))
             .ThenByDescending(c => c.IsRunning)
             .ThenByDescending(c => c.Name == canonicalName)
             .ThenBy(c => c.Id, StringComparer.Ordinal)

@@ -21,7 +21,7 @@ public sealed partial class Reconciler
         {
             await RemoveAsync(removal.Container.Id, _options.StopTimeout, ct);
             LogRemoved(app.App, removal.Container.Name, removal.Reason);
-            if (!desiredNames.Contains(removal.Container.Service))
+            if (!desiredNames.Contains(removal.Container.Service) || removal.Container.Number > ReplicasOf(app, removal.Container.Service))
             {
                 outcomes.Add(new ServiceApplyOutcome { Service = removal.Container.Service, ConfigHash = removal.Container.ConfigHash, Action = ApplyAction.Removed, Reason = removal.Reason });
             }
@@ -32,6 +32,7 @@ public sealed partial class Reconciler
             try
             {
                 _files.Write(app.Files);
+                _project.Prepare(app);
                 WriteComposeFile(app);
                 await _resources.EnsureAsync(app, ct);
             }
@@ -47,15 +48,23 @@ public sealed partial class Reconciler
         }
 
         var failed = new HashSet<string>(StringComparer.Ordinal);
+        // Services given a new or fresh container (or restarted) in this apply: dependents that ask for it restart.
+        var updated = new HashSet<string>(StringComparer.Ordinal);
         foreach (var verdict in plan.Services)
         {
-            var canonical = ManagedLabels.ContainerName(app.App, verdict.Desired.Spec);
+            var canonical = ManagedLabels.ContainerName(app.App, verdict.Desired.Spec, verdict.Number);
             if (verdict.Action == ServiceAction.None)
             {
                 if (verdict.Rename is not null)
                 {
                     await RenameAsync(verdict.Current!.Id, verdict.Rename, ct);
                     outcomes.Add(new ServiceApplyOutcome { Service = verdict.Name, ConfigHash = verdict.Desired.ConfigHash, Action = ApplyAction.Unchanged, Reason = $"renamed to {verdict.Rename}" });
+                }
+                if (verdict.Current is { IsRunning: true } running
+                    && verdict.Desired.Spec.DependsOn.FirstOrDefault(d => d.Restart && updated.Contains(d.Service)) is { } cause)
+                {
+                    outcomes.Add(await RestartForDependencyAsync(app, verdict, running, cause.Service, failed, ct));
+                    updated.Add(verdict.Name);
                 }
                 continue;
             }
@@ -65,7 +74,7 @@ public sealed partial class Reconciler
                 failed.Add(verdict.Name);
                 continue;
             }
-            var key = (app.App, verdict.Name);
+            var key = (app.App, verdict.Key);
             var now = _time.GetUtcNow();
             if (!force && _failures.TryGetValue(key, out var failure) && failure.Hash == verdict.Desired.ConfigHash
                 && failure.Target == Target(verdict) && failure.RetryAt > now)
@@ -75,7 +84,7 @@ public sealed partial class Reconciler
                 continue;
             }
             var selfHealing = !isDeployment && verdict.Action is ServiceAction.Start or ServiceAction.Create;
-            if (selfHealing && _flaps.BlockedUntil(app.App, verdict.Name) is { } until)
+            if (selfHealing && _flaps.BlockedUntil(app.App, verdict.Key) is { } until)
             {
                 ScheduleRetry(app.App, until);
                 continue;
@@ -85,7 +94,7 @@ public sealed partial class Reconciler
             {
                 Service = verdict.Name,
                 ConfigHash = verdict.Desired.ConfigHash,
-                Reason = verdict.Reason,
+                Reason = ReplicaReason(verdict),
                 Action = verdict.Action switch
                 {
                     ServiceAction.Create => ApplyAction.Created,
@@ -100,7 +109,7 @@ public sealed partial class Reconciler
                 switch (verdict.Action)
                 {
                     case ServiceAction.Create:
-                        await CreateAndStartAsync(app, verdict.Desired, canonical, ct);
+                        await CreateAndStartAsync(app, verdict.Desired, canonical, verdict.Number, ct);
                         break;
                     case ServiceAction.Start:
                         await StartAsync(verdict.Current!, ct);
@@ -114,13 +123,17 @@ public sealed partial class Reconciler
                         break;
                 }
                 _failures.Remove(key);
+                if (verdict.Action is ServiceAction.Recreate or ServiceAction.Create)
+                {
+                    updated.Add(verdict.Name);
+                }
                 if (selfHealing)
                 {
-                    _flaps.RecordRestart(app.App, verdict.Name);
+                    _flaps.RecordRestart(app.App, verdict.Key);
                 }
                 else
                 {
-                    _flaps.Reset(app.App, verdict.Name);
+                    _flaps.Reset(app.App, verdict.Key);
                 }
                 outcomes.Add(outcome);
             }
@@ -139,9 +152,78 @@ public sealed partial class Reconciler
         return outcomes;
     }
 
+    /// <summary>
+    /// depends_on with <c>restart: true</c>: a running dependent is restarted (gracefully) once the dependency it
+    /// names got a new container in this apply, after the dependency meets its condition again.
+    /// </summary>
+    private async Task<ServiceApplyOutcome> RestartForDependencyAsync(AppDesiredState app, ServiceVerdict verdict, ObservedContainer running, string dependency, HashSet<string> failed, CancellationToken ct)
+    {
+        var reason = $"restarted because its dependency {dependency} was updated (depends_on restart: true)";
+        try
+        {
+            LogStep(app.App, verdict.Name, "Restart", reason);
+            await WaitForDependenciesAsync(app, verdict.Desired.Spec, failed, ct);
+            var grace = verdict.Desired.Spec.StopGracePeriod?.ToTimeSpan() ?? _options.StopTimeout;
+            await _docker.Containers.RestartContainerAsync(running.Id, new ContainerRestartParameters { WaitBeforeKillSeconds = (uint)Math.Max(0, grace.TotalSeconds) }, ct);
+            return new ServiceApplyOutcome
+            {
+                Service = verdict.Name,
+                ConfigHash = verdict.Desired.ConfigHash,
+                Action = ApplyAction.Started,
+                Reason = ManagedLabels.Replicas(verdict.Desired.Spec) > 1 ? $"replica {verdict.Number}: {reason}" : reason,
+            };
+        }
+        catch (Exception ex) when (ex is DockerApiException or InvalidOperationException or TimeoutException)
+        {
+            var message = ex is DockerApiException api ? EngineErrors.Message(api) : ex.Message;
+            LogRestartFailed(app.App, verdict.Name, dependency, message);
+            return new ServiceApplyOutcome
+            {
+                Service = verdict.Name,
+                ConfigHash = verdict.Desired.ConfigHash,
+                Action = ApplyAction.Failed,
+                Error = $"restart after {dependency} was updated failed: {message}",
+                Reason = reason,
+            };
+        }
+    }
+
+    /// <summary>The verdict's reason, naming the replica when the service scales.</summary>
+    private static string ReplicaReason(ServiceVerdict verdict) =>
+        ManagedLabels.Replicas(verdict.Desired.Spec) > 1 ? $"replica {verdict.Number}: {verdict.Reason}" : verdict.Reason;
+
+    /// <summary>One outcome per service, as the console records releases: a scaled service's replicas folded.</summary>
+    private static IEnumerable<ServiceApplyOutcome> FoldOutcomes(IEnumerable<ServiceApplyOutcome> outcomes) =>
+        outcomes.GroupBy(o => o.Service, StringComparer.Ordinal).Select(group =>
+        {
+            var all = group.ToList();
+            if (all.Count == 1)
+            {
+                return all[0];
+            }
+            var worst = all.MaxBy(o => ActionRank(o.Action))!.Clone();
+            worst.Reason = string.Join("; ", all.Select(o => o.Reason).Where(r => r.Length > 0));
+            worst.Error = string.Join("; ", all.Select(o => o.Error).Where(e => e.Length > 0));
+            worst.RolledBack = all.Any(o => o.RolledBack);
+            return worst;
+        });
+
+    private static int ActionRank(ApplyAction action) => action switch
+    {
+        ApplyAction.Failed => 5,
+        ApplyAction.Recreated => 4,
+        ApplyAction.Created => 3,
+        ApplyAction.Removed => 2,
+        ApplyAction.Started => 1,
+        _ => 0,
+    };
+
+    private static int ReplicasOf(AppDesiredState app, string service) =>
+        app.Services.FirstOrDefault(s => s.Spec.Name == service) is { } desired ? ManagedLabels.Replicas(desired.Spec) : 0;
+
     private ServiceApplyOutcome Fail(AppDesiredState app, ServiceVerdict verdict, string message, bool rolledBack)
     {
-        var key = (app.App, verdict.Name);
+        var key = (app.App, verdict.Key);
         var target = Target(verdict);
         var attempts = _failures.TryGetValue(key, out var previous) && previous.Hash == verdict.Desired.ConfigHash && previous.Target == target ? previous.Attempts + 1 : 1;
         var delay = TimeSpan.FromTicks(Math.Min(_options.FlapMaxDelay.Ticks, _options.RetryBaseDelay.Ticks * (1L << Math.Min(attempts - 1, 16))));
@@ -155,7 +237,7 @@ public sealed partial class Reconciler
             ConfigHash = verdict.Desired.ConfigHash,
             Action = ApplyAction.Failed,
             Error = message,
-            Reason = verdict.Reason,
+            Reason = ReplicaReason(verdict),
             RolledBack = rolledBack,
         };
     }
@@ -169,11 +251,11 @@ public sealed partial class Reconciler
         _ = Task.Delay(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, _time).ContinueWith(_ => Enqueue(app), TaskScheduler.Default);
     }
 
-    private async Task CreateAndStartAsync(AppDesiredState app, DesiredService service, string name, CancellationToken ct)
+    private async Task CreateAndStartAsync(AppDesiredState app, DesiredService service, string name, int number, CancellationToken ct)
     {
         await PullAsync(app, service.Spec, ct);
         await ClearNameAsync(name, ct);
-        var id = await CreateAsync(app, service, name, ct);
+        var id = await CreateAsync(app, service, name, number, ct);
         await _docker.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct);
     }
 
@@ -190,9 +272,9 @@ public sealed partial class Reconciler
         }
     }
 
-    private async Task<string> CreateAsync(AppDesiredState app, DesiredService service, string name, CancellationToken ct)
+    private async Task<string> CreateAsync(AppDesiredState app, DesiredService service, string name, int number, CancellationToken ct)
     {
-        var definition = ContainerDefinition.For(app, service, name, _files.Locate, ComposeFile(app.App));
+        var definition = ContainerDefinition.For(app, service, name, number, _files.Locate, _project.Root(app.App), ComposeFile(app.App));
         var created = await _docker.Containers.CreateContainerAsync(definition, ct);
         foreach (var (network, settings) in ContainerDefinition.Endpoints(app, service.Spec).Skip(1))
         {
@@ -223,7 +305,7 @@ public sealed partial class Reconciler
         await PullAsync(app, verdict.Desired.Spec, ct);
         var nextName = name + "-next";
         await ClearNameAsync(nextName, ct);
-        var newId = await CreateAsync(app, verdict.Desired, nextName, ct);
+        var newId = await CreateAsync(app, verdict.Desired, nextName, verdict.Number, ct);
 
         var oldInspect = await _docker.Containers.InspectContainerAsync(old.Id, ct);
         var holdsPort = oldInspect.HostConfig?.PortBindings?.Values.Any(b => b?.Any(p => !string.IsNullOrEmpty(p.HostPort)) == true) == true;
@@ -236,6 +318,7 @@ public sealed partial class Reconciler
         try
         {
             await _docker.Containers.StartContainerAsync(newId, new ContainerStartParameters(), ct);
+            await ReportReplacementAsync(app, verdict, newId, proven: false, ct);
             problem = await StabilizeAsync(newId, ct);
         }
         catch (DockerApiException ex)
@@ -253,6 +336,7 @@ public sealed partial class Reconciler
             throw new RolledBackException(problem);
         }
 
+        await ReportReplacementAsync(app, verdict, newId, proven: true, ct);
         await RemoveAsync(old.Id, oldInspect.Config?.StopTimeout ?? _options.StopTimeout, ct);
         await RenameAsync(newId, name, ct);
     }

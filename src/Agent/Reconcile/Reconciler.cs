@@ -24,6 +24,7 @@ public sealed partial class Reconciler : BackgroundService
     private readonly ServiceStatusBook _statuses;
     private readonly InspectCache _cache;
     private readonly FileStore _files;
+    private readonly ProjectFolder _project;
     private readonly ImagePuller _images;
     private readonly AppResources _resources;
     private readonly AgentOptions _options;
@@ -55,6 +56,7 @@ public sealed partial class Reconciler : BackgroundService
         ServiceStatusBook statuses,
         InspectCache cache,
         FileStore files,
+        ProjectFolder project,
         ImagePuller images,
         AppResources resources,
         IOptions<AgentOptions> options,
@@ -67,6 +69,7 @@ public sealed partial class Reconciler : BackgroundService
         _statuses = statuses;
         _cache = cache;
         _files = files;
+        _project = project;
         _images = images;
         _resources = resources;
         _options = options.Value;
@@ -191,6 +194,10 @@ public sealed partial class Reconciler : BackgroundService
         {
             var trigger = isDeployment ? "deploy" : force ? "sync" : "self-heal";
             var started = _time.GetUtcNow();
+            if (plan.HasChanges)
+            {
+                ReportPlanned(app, plan);
+            }
             var outcomes = plan.HasChanges ? await ApplyAsync(app, plan, isDeployment, force, ct) : [];
             Observability.AgentMetrics.Applied(trigger, outcomes);
             var result = new ApplyResult
@@ -202,9 +209,9 @@ public sealed partial class Reconciler : BackgroundService
                 StartedAt = Timestamp.FromDateTimeOffset(started),
                 FinishedAt = Timestamp.FromDateTimeOffset(_time.GetUtcNow()),
             };
-            result.Services.AddRange(outcomes);
+            result.Services.AddRange(FoldOutcomes(outcomes));
             var touched = outcomes.Select(o => o.Service).ToHashSet(StringComparer.Ordinal);
-            result.Services.AddRange(plan.Services.Where(s => !touched.Contains(s.Name)).Select(u => new ServiceApplyOutcome
+            result.Services.AddRange(plan.Services.Where(s => !touched.Contains(s.Name)).DistinctBy(s => s.Name).Select(u => new ServiceApplyOutcome
             {
                 Service = u.Name,
                 ConfigHash = u.Desired.ConfigHash,
@@ -274,28 +281,28 @@ public sealed partial class Reconciler : BackgroundService
                 }
             }
             var image = await ImageAsync(listed.ImageID, ct);
-            if (desiredByName.TryGetValue(basic.Service, out var desired) && basic.ConfigHash == desired.ConfigHash && entry.DriftForHash != desired.ConfigHash)
+            if (desiredByName.TryGetValue(basic.Service, out var desired) && ReconcilePlan.SameConfig(basic, desired) && entry.DriftForHash != desired.ConfigHash)
             {
-                entry.Drift = DriftOf(app, desired, entry.Inspect, image);
+                entry.Drift = DriftOf(app, desired, basic.Number, entry.Inspect, image);
                 entry.DriftForHash = desired.ConfigHash;
             }
-            observed.Add(basic.WithDetails(entry, image, desired?.Spec.ImageDigest));
+            observed.Add(basic.WithDetails(entry, image, desired));
         }
         return observed;
     }
 
-    private IReadOnlyList<string> DriftOf(AppDesiredState app, DesiredService desired, ContainerInspectResponse live, ImageInspectResponse? image)
+    private LiveDriftFindings DriftOf(AppDesiredState app, DesiredService desired, int number, ContainerInspectResponse live, ImageInspectResponse? image)
     {
         try
         {
-            var definition = ContainerDefinition.For(app, desired, ManagedLabels.ContainerName(app.App, desired.Spec), _files.Locate, ComposeFile(app.App));
+            var definition = ContainerDefinition.For(app, desired, ManagedLabels.ContainerName(app.App, desired.Spec, number), number, _files.Locate, _project.Root(app.App), ComposeFile(app.App));
             var networks = ContainerDefinition.Endpoints(app, desired.Spec).Select(e => e.Network).ToList();
             return LiveDrift.Compare(definition, networks, live, image, desired.Spec.ImageDigest);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
         {
             // The spec cannot be turned into a container (e.g. a file was not delivered): the apply says why.
-            return [];
+            return LiveDriftFindings.None;
         }
     }
 
@@ -364,12 +371,17 @@ internal static class ObservedContainerDetails
         return DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : null;
     }
 
-    public static ObservedContainer WithDetails(this ObservedContainer basic, CachedContainer entry, ImageInspectResponse? image, string? desiredDigest)
+    /// <summary>The registry digest an image is known by: the desired one when it is among them, else the first.</summary>
+    public static string DigestOf(ImageInspectResponse? image, string? desiredDigest)
+    {
+        var digests = (image?.RepoDigests ?? []).Select(d => d[(d.IndexOf('@', StringComparison.Ordinal) + 1)..]).ToList();
+        return digests.FirstOrDefault(d => d == desiredDigest) ?? digests.FirstOrDefault() ?? "";
+    }
+
+    public static ObservedContainer WithDetails(this ObservedContainer basic, CachedContainer entry, ImageInspectResponse? image, DesiredService? desired)
     {
         var state = entry.Inspect.State;
-        var digests = image?.RepoDigests ?? [];
-        var digest = digests.Select(d => d[(d.IndexOf('@', StringComparison.Ordinal) + 1)..])
-            .FirstOrDefault(d => d == desiredDigest) ?? digests.Select(d => d[(d.IndexOf('@', StringComparison.Ordinal) + 1)..]).FirstOrDefault() ?? "";
+        var digest = DigestOf(image, desired?.Spec.ImageDigest);
         return basic with
         {
             // The inspect reads the container under its lock; the list can lag an event by a moment
@@ -380,7 +392,8 @@ internal static class ObservedContainerDetails
             OomKilled = state?.OOMKilled ?? false,
             EngineRestarts = entry.Inspect.RestartCount,
             StartedAt = state is { Running: true } ? EngineTime(state.StartedAt) : null,
-            LiveDrift = entry.DriftForHash == basic.ConfigHash ? entry.Drift : [],
+            LiveDrift = desired is not null && entry.DriftForHash == desired.ConfigHash ? entry.Drift.Fields : [],
+            LiveValues = desired is not null && entry.DriftForHash == desired.ConfigHash ? entry.Drift.LiveValues : LiveDriftFindings.None.LiveValues,
             ImageDigest = digest,
         };
     }

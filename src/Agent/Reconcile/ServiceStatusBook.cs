@@ -40,6 +40,27 @@ public sealed class ServiceStatusBook
         return changed;
     }
 
+    /// <summary>
+    /// Records one service's status in the middle of an apply (e.g. its new container runs) and returns it when
+    /// it changed, else null. Other services of the app are left as they are.
+    /// </summary>
+    public ServiceStatus? Set(ServiceStatus status, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            var key = (status.App, status.Service);
+            _last.TryGetValue(key, out var previous);
+            var transitioned = previous is null || previous.Sync != status.Sync || previous.Health != status.Health;
+            status.LastTransition = transitioned ? Timestamp.FromDateTimeOffset(now) : previous!.LastTransition;
+            if (previous is not null && previous.Equals(status))
+            {
+                return null;
+            }
+            _last[key] = status;
+            return status;
+        }
+    }
+
     /// <summary>Forgets every app not in <paramref name="apps"/> and returns removal notices for their services.</summary>
     public IReadOnlyList<ServiceStatus> Retain(IReadOnlySet<string> apps, DateTimeOffset now)
     {

@@ -18,7 +18,7 @@ internal sealed class ProjectFiles(string rootDirectory)
     /// <summary>All captured contents of one project together.</summary>
     public const long MaxTotalBytes = 32L * 1024 * 1024;
 
-    /// <summary>Files below one bind-mounted repository folder that are digested.</summary>
+    /// <summary>Files below one bind-mounted repository folder that are captured.</summary>
     public const int MaxFolderFiles = 2_000;
 
     private readonly Dictionary<string, FileContent> _contents = new(StringComparer.Ordinal);
@@ -99,8 +99,13 @@ internal sealed class ProjectFiles(string rootDirectory)
         return digest;
     }
 
-    /// <summary>A digest over a repository folder's files (relative paths and contents), so an edit inside it changes the service's hash.</summary>
-    public string FolderDigest(string fullPath, Node where)
+    /// <summary>
+    /// Captures a bind-mounted repository folder for the agent: each file's content, and a listing of the folder
+    /// (one line per file: its path relative to the folder, a NUL, its digest) whose digest is returned. An edit
+    /// inside the folder therefore changes the listing's digest and the service's hash, and the agent can write
+    /// the folder's files into its own copy of the app folder.
+    /// </summary>
+    public string CaptureFolder(string fullPath, Node where)
     {
         var lines = new StringBuilder();
         var count = 0;
@@ -119,9 +124,10 @@ internal sealed class ProjectFiles(string rootDirectory)
                 throw where.Error($"the folder '{Display(fullPath)}' holds more than {MaxTotalBytes / (1024 * 1024)} MiB");
             }
             var relative = Path.GetRelativePath(fullPath, file).Replace(Path.DirectorySeparatorChar, '/');
-            lines.Append(relative).Append('\0').Append(Digest(File.ReadAllBytes(file))).Append('\n');
+            var digest = Capture(Read(file, where, "bind-mounted file"), Display(file), where);
+            lines.Append(relative).Append('\0').Append(digest).Append('\n');
         }
-        return Digest(Encoding.UTF8.GetBytes(lines.ToString()));
+        return Capture(Encoding.UTF8.GetBytes(lines.ToString()), Display(fullPath) + "/ (folder listing)", where);
     }
 
     public static string Digest(byte[] content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));

@@ -168,8 +168,9 @@ internal sealed partial class ServiceReader
         path.StartsWith('/') ? path : throw where.Error($"{what}: the container path '{path}' must be absolute (start with '/')");
 
     /// <summary>
-    /// A bind source: a host path as written, or a path of the app folder made absolute; repository files are
-    /// captured by digest (the agent mounts its copy), repository folders are tracked by a digest of their files.
+    /// A bind source: a host path as written, or a path of the app folder. The latter keeps only its relative
+    /// path (the agent binds its own per-app folder there, so the hash does not depend on where the console keeps
+    /// its checkout); repository files are captured by digest, repository folders with a listing of their files.
     /// </summary>
     private void Bind(ServiceSpec spec, Mount mount, string source, Node where)
     {
@@ -183,7 +184,6 @@ internal sealed partial class ServiceReader
             return;
         }
         var full = project.Files.Resolve(source, where, "bind mount source");
-        mount.Source = full;
         mount.ProjectPath = project.Files.Display(full);
         if (File.Exists(full))
         {
@@ -191,7 +191,7 @@ internal sealed partial class ServiceReader
         }
         else if (Directory.Exists(full))
         {
-            spec.SourceDigests[mount.ProjectPath] = project.Files.FolderDigest(full, where);
+            spec.SourceDigests[mount.ProjectPath] = project.Files.CaptureFolder(full, where);
         }
     }
 

@@ -59,6 +59,9 @@ public sealed class AgentUnderTest : IAsyncDisposable
 
     public DesiredStateStore Desired => _host.Services.GetRequiredService<DesiredStateStore>();
 
+    /// <summary>What the agent queued for the console, in order: the stream's content (read it only while no console connection runs).</summary>
+    public ConOps.Agent.Connection.AgentOutbox Outbox => _host.Services.GetRequiredService<ConOps.Agent.Connection.AgentOutbox>();
+
     /// <summary>Starts the whole agent: reconcile loop, engine events, periodic pass, console connection attempts.</summary>
     public async Task StartAsync()
     {

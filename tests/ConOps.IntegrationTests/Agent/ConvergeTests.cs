@@ -215,6 +215,113 @@ public sealed class ConvergeTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Given_a_scaled_service_When_scaled_up_and_down_Then_replicas_are_numbered_and_the_highest_numbers_go_first()
+    {
+        // Given: three replicas.
+        var web = Web("web");
+        web.Scale = 3;
+        var app = App(_app, services: [web]);
+        _agent.Deploy(app);
+        await _agent.ReconcileAsync(_app);
+        var replicas = await ReplicasAsync();
+        Assert.Equal([1, 2, 3], replicas.Keys);
+        foreach (var (number, id) in replicas)
+        {
+            var inspect = await _engine.InspectAsync(id);
+            Assert.Equal($"/{_app}-web-{number}", inspect.Name);
+            Assert.True(inspect.State.Running);
+        }
+        var status = _agent.Status(_app, "web")!;
+        Assert.Equal((SyncStatus.Synced, HealthStatus.Healthy, "3 replicas running"), (status.Sync, status.Health, status.Reason));
+
+        // When: scaled down to two, then (after replica 1 is stopped by hand) up to four.
+        web.Scale = 2;
+        _agent.Deploy(With(app, web));
+        await _agent.ReconcileAsync(_app);
+        var two = await ReplicasAsync();
+        _engine.Cli("stop", "-t", "1", $"{_app}-web-1");
+        web.Scale = 4;
+        var four = With(app, web);
+        _agent.Deploy(four);
+        await _agent.ReconcileAsync(_app);
+
+        // Then: scaling down removed the highest number and kept the others; scaling up kept them again,
+        // started replica 1 again and numbered the new ones 3 and 4.
+        Assert.Equal(new Dictionary<int, string> { [1] = replicas[1], [2] = replicas[2] }, two);
+        var after = await ReplicasAsync();
+        Assert.Equal([1, 2, 3, 4], after.Keys);
+        Assert.Equal(replicas[1], after[1]);
+        Assert.Equal(replicas[2], after[2]);
+        Assert.DoesNotContain(replicas[3], after.Values);
+        Assert.True((await _engine.InspectAsync($"{_app}-web-1")).State.Running);
+        status = _agent.Status(_app, "web")!;
+        Assert.Equal((SyncStatus.Synced, HealthStatus.Healthy, "4 replicas running", four.Services[0].ConfigHash), (status.Sync, status.Health, status.Reason, status.ConfigHash));
+        Assert.False((await _agent.ReconcileAsync(_app))!.HasChanges);
+    }
+
+    [Fact]
+    public async Task Given_depends_on_with_restart_true_When_the_dependency_is_recreated_Then_that_dependent_restarts_and_the_others_do_not()
+    {
+        // Given: follower restarts with db, bystander only waits for it.
+        var db = Web("db");
+        var follower = Web("follower");
+        follower.DependsOn.Add(new Dependency { Service = "db", Condition = "service_started", Required = true, Restart = true });
+        var bystander = Web("bystander");
+        bystander.DependsOn.Add(new Dependency { Service = "db", Condition = "service_started", Required = true });
+        var app = App(_app, services: [db, follower, bystander]);
+        _agent.Deploy(app);
+        await _agent.ReconcileAsync(_app);
+        var followerBefore = await _engine.InspectAsync($"{_app}-follower-1");
+        var bystanderBefore = await _engine.InspectAsync($"{_app}-bystander-1");
+        Drain();
+
+        // When: db changes.
+        var changed = Web("db");
+        changed.Environment.Add("VERSION", "2");
+        _agent.Deploy(With(app, changed));
+        await _agent.ReconcileAsync(_app);
+
+        // Then: same containers for both dependents; only the one asking for it was restarted, after the new db started.
+        var dbAfter = await _engine.InspectAsync($"{_app}-db-1");
+        var followerAfter = await _engine.InspectAsync($"{_app}-follower-1");
+        var bystanderAfter = await _engine.InspectAsync($"{_app}-bystander-1");
+        Assert.Equal(followerBefore.ID, followerAfter.ID);
+        Assert.True(followerAfter.State.Running);
+        Assert.True(DateTimeOffset.Parse(followerAfter.State.StartedAt) > DateTimeOffset.Parse(dbAfter.State.StartedAt), "follower was not restarted after db");
+        Assert.Equal(bystanderBefore.ID, bystanderAfter.ID);
+        Assert.Equal(bystanderBefore.State.StartedAt, bystanderAfter.State.StartedAt);
+        var result = Results().Last(r => r.App == _app);
+        var outcome = result.Services.Single(s => s.Service == "follower");
+        Assert.Equal((ApplyAction.Started, "restarted because its dependency db was updated (depends_on restart: true)"), (outcome.Action, outcome.Reason));
+        Assert.Equal(ApplyAction.Unchanged, result.Services.Single(s => s.Service == "bystander").Action);
+    }
+
+    private void Drain()
+    {
+        while (_agent.Outbox.Reader.TryRead(out _))
+        {
+        }
+    }
+
+    private List<ApplyResult> Results()
+    {
+        var results = new List<ApplyResult>();
+        while (_agent.Outbox.Reader.TryRead(out var message))
+        {
+            if (message.ApplyResult is { } result)
+            {
+                results.Add(result);
+            }
+        }
+        return results;
+    }
+
+    /// <summary>The app's containers by their Compose container number.</summary>
+    private async Task<Dictionary<int, string>> ReplicasAsync() =>
+        (await _engine.ManagedContainersAsync(_app)).ToDictionary(c => int.Parse(c.Labels["com.docker.compose.container-number"], System.Globalization.CultureInfo.InvariantCulture), c => c.ID)
+            .OrderBy(p => p.Key).ToDictionary(p => p.Key, p => p.Value);
+
     private static FileContent Content(string text)
     {
         var bytes = Encoding.UTF8.GetBytes(text);

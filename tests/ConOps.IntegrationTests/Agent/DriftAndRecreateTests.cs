@@ -43,6 +43,8 @@ public sealed class DriftAndRecreateTests : IAsyncLifetime
         Assert.Contains("resources.memory", status.DriftedFields);
         Assert.Contains("restart", status.DriftedFields);
         Assert.Contains("self-heal is off", status.Reason);
+        Assert.Equal("67108864", status.LiveValues["resources.memory"]);
+        Assert.Equal("always", status.LiveValues["restart"]);
         Assert.Equal(id, (await _engine.InspectAsync($"{_app}-web-1")).ID);
 
         // And a stopped container is reported, not started.
@@ -102,6 +104,89 @@ public sealed class DriftAndRecreateTests : IAsyncLifetime
         Assert.Equal(HealthStatus.Degraded, status.Health);
         Assert.Equal(SyncStatus.OutOfSync, status.Sync);
         Assert.StartsWith("rolled back: the new container exited with code 3", status.Reason);
+    }
+
+    [Fact]
+    public async Task Given_a_replacement_When_its_new_container_runs_Then_the_stream_says_synced_at_once_and_healthy_after_the_window()
+    {
+        // Given: a long stabilization window, so "at once" and "after the window" are far apart.
+        await using var agent = new AgentUnderTest(settings: new Dictionary<string, string?> { ["ConOps:Agent:StabilizationWindow"] = "00:00:04" });
+        var app = App(_app, services: [Web("web")]);
+        agent.Deploy(app);
+        await agent.ReconcileAsync(_app);
+        var oldId = (await _engine.InspectAsync($"{_app}-web-1")).ID;
+        Drain(agent);
+
+        // When
+        var changed = Web("web");
+        changed.Environment.Add("LEVEL", "debug");
+        var next = With(app, changed);
+        agent.Deploy(next);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var reconcile = agent.ReconcileAsync(_app);
+        var (progressAt, progress) = await NextStatusAsync(agent, clock, s => s.Sync == SyncStatus.Synced);
+
+        // Then: Synced and Progressing on the new container while the old one still exists.
+        Assert.Equal(HealthStatus.Progressing, progress.Health);
+        Assert.Equal(next.Services[0].ConfigHash, progress.ConfigHash);
+        Assert.NotEqual(oldId, progress.ContainerId);
+        Assert.True(progressAt < TimeSpan.FromSeconds(3.5), $"reported after {progressAt.TotalSeconds:0.00} s");
+        Assert.Contains(await _engine.ManagedContainersAsync(_app), c => c.ID == oldId);
+        var (healthyAt, healthy) = await NextStatusAsync(agent, clock, s => s.Health == HealthStatus.Healthy);
+        Assert.True(healthyAt >= progressAt + TimeSpan.FromSeconds(3.5), $"healthy after {healthyAt.TotalSeconds:0.00} s, progressing after {progressAt.TotalSeconds:0.00} s");
+        Assert.Equal(progress.ContainerId, healthy.ContainerId);
+        await reconcile;
+        Assert.Equal(progress.ContainerId, Assert.Single(await _engine.ManagedContainersAsync(_app)).ID);
+    }
+
+    [Fact]
+    public async Task Given_a_replacement_reported_synced_When_it_dies_within_the_window_Then_it_is_still_rolled_back()
+    {
+        // Given
+        await using var agent = new AgentUnderTest(settings: new Dictionary<string, string?> { ["ConOps:Agent:StabilizationWindow"] = "00:00:04" });
+        var app = App(_app, services: [Web("web")]);
+        agent.Deploy(app);
+        await agent.ReconcileAsync(_app);
+        var oldId = (await _engine.InspectAsync($"{_app}-web-1")).ID;
+        Drain(agent);
+
+        // When: the new version runs for a second, then exits.
+        var dying = Web("web", "conops-test/web:2");
+        dying.Command.AddRange(["sh", "-c", "sleep 1; exit 4"]);
+        agent.Deploy(With(app, dying));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var reconcile = agent.ReconcileAsync(_app);
+        await NextStatusAsync(agent, clock, s => s.Sync == SyncStatus.Synced && s.Health == HealthStatus.Progressing);
+        await reconcile;
+
+        // Then
+        var live = await _engine.InspectAsync($"{_app}-web-1");
+        Assert.Equal(oldId, live.ID);
+        Assert.True(live.State.Running);
+        var status = agent.Status(_app, "web")!;
+        Assert.Equal(SyncStatus.OutOfSync, status.Sync);
+        Assert.StartsWith("rolled back: the new container exited with code 4", status.Reason);
+    }
+
+    private static void Drain(AgentUnderTest agent)
+    {
+        while (agent.Outbox.Reader.TryRead(out _))
+        {
+        }
+    }
+
+    /// <summary>The next status the agent streams for the app's web service that matches, and when it came.</summary>
+    private async Task<(TimeSpan At, ServiceStatus Status)> NextStatusAsync(AgentUnderTest agent, System.Diagnostics.Stopwatch clock, Func<ServiceStatus, bool> match)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var message = await agent.Outbox.Reader.ReadAsync(timeout.Token);
+            if (message.Status?.Services.FirstOrDefault(s => s.App == _app && s.Service == "web" && match(s)) is { } status)
+            {
+                return (clock.Elapsed, status);
+            }
+        }
     }
 
     [Fact]

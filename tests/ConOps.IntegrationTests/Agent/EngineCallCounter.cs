@@ -6,7 +6,9 @@ namespace ConOps.IntegrationTests.Agent;
 
 /// <summary>
 /// A loopback TCP proxy in front of the engine's unix socket that counts the HTTP requests passing through,
-/// so tests and benchmarks measure the agent's engine calls on the wire rather than trusting the agent.
+/// so tests and benchmarks measure the agent's engine calls on the wire rather than trusting the agent. It can
+/// also cut the agent off the engine as an engine restart does (open connections, the event stream among
+/// them, drop; new ones fail) and let it back, without restarting an engine other tests share.
 /// </summary>
 public sealed class EngineCallCounter : IAsyncDisposable
 {
@@ -16,6 +18,8 @@ public sealed class EngineCallCounter : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
     private long _requests;
+    private volatile bool _cutOff;
+    private CancellationTokenSource _connections = new();
 
     public EngineCallCounter(string dockerHost)
     {
@@ -48,23 +52,46 @@ public sealed class EngineCallCounter : IAsyncDisposable
             {
                 return;
             }
-            _ = RelayAsync(client);
+            if (_cutOff)
+            {
+                client.Client.Close(0); // reset: the engine is not there
+                client.Dispose();
+                continue;
+            }
+            _ = RelayAsync(client, _connections.Token);
         }
     }
 
-    private async Task RelayAsync(TcpClient client)
+    /// <summary>Drops every open connection and refuses new ones until <see cref="Restore"/>.</summary>
+    public void CutOff()
+    {
+        _cutOff = true;
+        var connections = _connections;
+        _connections = new CancellationTokenSource();
+        connections.Cancel();
+        connections.Dispose();
+    }
+
+    public void Restore() => _cutOff = false;
+
+    private async Task RelayAsync(TcpClient client, CancellationToken connection)
     {
         using var _ = client;
         using var engine = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await engine.ConnectAsync(new UnixDomainSocketEndPoint(_socketPath));
         await using var engineStream = new NetworkStream(engine, ownsSocket: false);
         var clientStream = client.GetStream();
-        var up = PumpAsync(clientStream, engineStream, count: true);
-        var down = PumpAsync(engineStream, clientStream, count: false);
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, connection);
+        var up = PumpAsync(clientStream, engineStream, count: true, both.Token);
+        var down = PumpAsync(engineStream, clientStream, count: false, both.Token);
         await Task.WhenAny(up, down);
+        if (connection.IsCancellationRequested)
+        {
+            client.Client.Close(0);
+        }
     }
 
-    private async Task PumpAsync(Stream from, Stream to, bool count)
+    private async Task PumpAsync(Stream from, Stream to, bool count, CancellationToken ct)
     {
         var buffer = new byte[64 * 1024];
         var atLineStart = true;
@@ -72,7 +99,7 @@ public sealed class EngineCallCounter : IAsyncDisposable
         try
         {
             int read;
-            while ((read = await from.ReadAsync(buffer, _stop.Token)) > 0)
+            while ((read = await from.ReadAsync(buffer, ct)) > 0)
             {
                 if (count)
                 {
@@ -100,7 +127,7 @@ public sealed class EngineCallCounter : IAsyncDisposable
                         }
                     }
                 }
-                await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
+                await to.WriteAsync(buffer.AsMemory(0, read), ct);
             }
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
@@ -114,5 +141,6 @@ public sealed class EngineCallCounter : IAsyncDisposable
         _listener.Stop();
         await _accepting;
         _stop.Dispose();
+        _connections.Dispose();
     }
 }

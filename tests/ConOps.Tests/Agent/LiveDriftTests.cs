@@ -15,7 +15,7 @@ public sealed class LiveDriftTests
     {
         var (definition, networks, live, image) = Converged();
 
-        Assert.Empty(LiveDrift.Compare(definition, networks, live, image, ""));
+        Assert.Empty(LiveDrift.Compare(definition, networks, live, image, "").Fields);
     }
 
     [Fact]
@@ -25,7 +25,29 @@ public sealed class LiveDriftTests
         live.HostConfig.Memory = 64 * 1024 * 1024;
         live.HostConfig.RestartPolicy = new Models.RestartPolicy { Name = Models.RestartPolicyKind.Always };
 
-        Assert.Equal(["restart", "resources.memory"], LiveDrift.Compare(definition, networks, live, image, ""));
+        var found = LiveDrift.Compare(definition, networks, live, image, "");
+
+        Assert.Equal(["restart", "resources.memory"], found.Fields);
+        Assert.Equal(new Dictionary<string, string> { ["restart"] = "always", ["resources.memory"] = "67108864" }, found.LiveValues);
+    }
+
+    [Fact]
+    public void Live_values_of_environment_and_labels_name_the_keys_that_differ_never_their_values()
+    {
+        var (definition, networks, live, image) = Converged();
+        live.Config.Env = ["PATH=/bin", "MODE=debug", "API_TOKEN=hunter2"];
+        live.Config.Labels["team"] = "secret-team-label";
+        live.HostConfig.LogConfig = new Models.LogConfig { Type = "splunk", Config = new Dictionary<string, string> { ["splunk-token"] = "tok-123" } };
+        definition.HostConfig.LogConfig = new Models.LogConfig { Type = "json-file", Config = new Dictionary<string, string>() };
+
+        var found = LiveDrift.Compare(definition, networks, live, image, "");
+
+        Assert.Equal(["environment", "labels", "logging"], found.Fields);
+        Assert.Equal("API_TOKEN, MODE", found.LiveValues["environment"]);
+        Assert.Equal("team", found.LiveValues["labels"]);
+        Assert.Equal("splunk (splunk-token)", found.LiveValues["logging"]);
+        Assert.DoesNotContain(found.LiveValues.Values, v => v.Contains("hunter2", StringComparison.Ordinal) || v.Contains("debug", StringComparison.Ordinal)
+            || v.Contains("secret-team-label", StringComparison.Ordinal) || v.Contains("tok-123", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -37,7 +59,7 @@ public sealed class LiveDriftTests
         live.HostConfig.PortBindings = new Dictionary<string, IList<Models.PortBinding>>();
         live.NetworkSettings.Networks.Remove("shop_back");
 
-        Assert.Equal(["image", "environment", "ports", "networks"], LiveDrift.Compare(definition, networks, live, image, ""));
+        Assert.Equal(["image", "environment", "ports", "networks"], LiveDrift.Compare(definition, networks, live, image, "").Fields);
     }
 
     [Fact]
@@ -46,7 +68,22 @@ public sealed class LiveDriftTests
         var (definition, networks, live, image) = Converged();
         image.RepoDigests = ["registry.local/web@sha256:" + new string('b', 64)];
 
-        Assert.Equal(["image digest"], LiveDrift.Compare(definition, networks, live, image, "sha256:" + new string('a', 64)));
+        Assert.Equal(["image digest"], LiveDrift.Compare(definition, networks, live, image, "sha256:" + new string('a', 64)).Fields);
+    }
+
+    [Fact]
+    public void A_container_from_an_earlier_commit_or_another_replica_count_is_not_drift_but_a_hand_changed_user_label_is()
+    {
+        var (definition, networks, live, image) = Converged();
+        // Created by the previous commit, before the service was scaled: its identity labels differ.
+        live.Config.Labels["conops.revision"] = "main@sha1:0";
+        live.Config.Labels["conops.config-hash"] = "v1:sha256:" + new string('0', 64);
+        live.Config.Labels["com.docker.compose.config-hash"] = "v1:sha256:" + new string('0', 64);
+        live.Config.Labels["conops.config-inputs"] = "image=00000000";
+        Assert.Empty(LiveDrift.Compare(definition, networks, live, image, "").Fields);
+
+        live.Config.Labels["team"] = "someone-else";
+        Assert.Equal(["labels"], LiveDrift.Compare(definition, networks, live, image, "").Fields);
     }
 
     /// <summary>A spec, its create request, and the inspect the engine answers for it, with the engine's own additions.</summary>
@@ -61,7 +98,7 @@ public sealed class LiveDriftTests
         spec.Networks.Add(new NetworkAttachment { Name = "back" });
         spec.Networks.Add(new NetworkAttachment { Name = "default" });
         var desired = new DesiredService { Spec = spec, ConfigHash = ConfigHash.Compute(spec) };
-        var definition = ContainerDefinition.For(App, desired, "shop-web-1", (_, _) => "/unused");
+        var definition = ContainerDefinition.For(App, desired, "shop-web-1", 1, (_, _) => "/unused", "/srv/conops/apps/shop/project");
         var networks = ContainerDefinition.Endpoints(App, spec).Select(e => e.Network).ToList();
 
         var labels = new Dictionary<string, string>(definition.Labels) { ["org.opencontainers.image.source"] = "from the image" };

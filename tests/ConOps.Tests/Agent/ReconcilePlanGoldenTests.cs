@@ -26,6 +26,7 @@ public sealed class ReconcilePlanGoldenTests
     [InlineData("orphans-prune-off")]
     [InlineData("orphans-prune-on")]
     [InlineData("dependency-problems")]
+    [InlineData("scaled")]
     public void Plans_the_golden_case(string name)
     {
         var folder = Path.Combine(AppContext.BaseDirectory, "testdata", "agent", name);
@@ -68,6 +69,7 @@ public sealed class ReconcilePlanGoldenTests
             ConfigInputs = inputs,
             ExitCode = node["exitCode"]?.GetValue<long>() ?? 0,
             OomKilled = node["oomKilled"]?.GetValue<bool>() ?? false,
+            Number = node["number"]?.GetValue<int>() ?? 1,
             LiveDrift = node["liveDrift"]?.AsArray().Select(x => x!.GetValue<string>()).ToList() ?? [],
         };
     }
@@ -78,6 +80,7 @@ public sealed class ReconcilePlanGoldenTests
         services = plan.Services.Select(s => new
         {
             name = s.Name,
+            replica = s.Number,
             action = s.Action.ToString(),
             container = s.Current?.Name,
             driftedFields = s.DriftedFields,

@@ -44,7 +44,7 @@ public sealed class ComposeGoldenTests
         var json = ProjectRenderer.ToJson(ComposeLoader.Load(request));
         foreach (var (_, service) in json["services"]!.AsObject())
         {
-            // Bind sources are absolute, so these hashes differ from one clone to another; HashStabilityTests pins the others.
+            // Build contexts are absolute, so these hashes differ from one clone to another; HashStabilityTests pins the others.
             if (service!.ToJsonString().Contains(directory.Replace("\\", "\\\\", StringComparison.Ordinal), StringComparison.Ordinal))
             {
                 service["config_hash"] = "(depends on the project folder)";
