@@ -297,6 +297,37 @@ public sealed class ConvergeTests : IAsyncLifetime
         Assert.Equal(ApplyAction.Unchanged, result.Services.Single(s => s.Service == "bystander").Action);
     }
 
+    [Fact]
+    public async Task Given_two_apps_When_both_leave_the_desired_state_Then_the_pruning_one_is_removed_and_the_other_is_reported_as_orphans()
+    {
+        // Given: the whole agent running; one app prunes, the other does not.
+        var other = _app + "k";
+        try
+        {
+            await _agent.StartAsync();
+            _agent.Deploy(App(_app, prune: true, services: [Web("web")]), App(other, prune: false, services: [Web("web")]));
+            await Eventually.Until(() => Task.FromResult(_agent.Statuses.Snapshot().Services.Count(s => s.Sync == SyncStatus.Synced && (s.App == _app || s.App == other))), n => n == 2, TimeSpan.FromSeconds(30), "both apps synced");
+
+            // When: the console stops sending both.
+            _agent.Deploy();
+
+            // Then
+            await Eventually.Until(() => _engine.ManagedContainersAsync(_app), c => c.Count == 0, TimeSpan.FromSeconds(20), "the pruning app's containers removed");
+            await Eventually.Until(() => Task.FromResult(_agent.Status(_app, "web")), s => s is null, TimeSpan.FromSeconds(10), "the pruning app no longer reported");
+            Assert.DoesNotContain(await _engine.Client.Networks.ListNetworksAsync(), n => n.Name == $"{_app}_default");
+            var orphan = await Eventually.Until(() => Task.FromResult(_agent.Status(other, "web")), s => s?.DriftedFields.Contains("orphan") == true, TimeSpan.FromSeconds(20), "the other app reported as orphan");
+            Assert.Equal(SyncStatus.OutOfSync, orphan.Sync);
+            Assert.Contains("its last policy did not prune", orphan.Reason);
+            Assert.True((await _engine.InspectAsync($"{other}-web-1")).State.Running);
+        }
+        finally
+        {
+            await _agent.DisposeAsync();
+            _agent = new AgentUnderTest();
+            await _engine.RemoveAppAsync(other, volumes: true);
+        }
+    }
+
     private void Drain()
     {
         while (_agent.Outbox.Reader.TryRead(out _))
