@@ -328,6 +328,31 @@ public sealed class ConvergeTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Given_secrets_and_configs_with_uid_gid_and_mode_When_mounted_Then_the_files_have_that_owner_and_mode_inside_the_container()
+    {
+        // Given: one content mounted three ways.
+        var content = Content("token\n");
+        var web = Web("web");
+        web.Secrets.Add(new FileMount { Source = "owned", ContentDigest = content.Digest, Uid = "1000", Gid = "1001", Mode = 256 }); // 0400
+        web.Secrets.Add(new FileMount { Source = "group-only", ContentDigest = content.Digest, Gid = "1002", Mode = 288 }); // 0440
+        web.Configs.Add(new FileMount { Source = "plain", Target = "/etc/plain.conf", ContentDigest = content.Digest });
+        var app = App(_app, services: [web]);
+        app.Files.Add(content);
+
+        // When
+        _agent.Deploy(app);
+        await _agent.ReconcileAsync(_app);
+
+        // Then: owner and mode as asked; a file without them is root's, 0444; nothing drifts.
+        string Stat(string path) => _engine.Cli("exec", $"{_app}-web-1", "busybox", "stat", "-c", "%u %g %a", path).Trim();
+        Assert.Equal("1000 1001 400", Stat("/run/secrets/owned"));
+        Assert.Equal("0 1002 440", Stat("/run/secrets/group-only"));
+        Assert.Equal("0 0 444", Stat("/etc/plain.conf"));
+        Assert.Equal("token\n", _engine.Cli("exec", $"{_app}-web-1", "cat", "/run/secrets/owned"));
+        Assert.False((await _agent.ReconcileAsync(_app))!.HasChanges);
+    }
+
     private void Drain()
     {
         while (_agent.Outbox.Reader.TryRead(out _))
