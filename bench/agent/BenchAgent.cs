@@ -26,6 +26,8 @@ public sealed class BenchAgent : IAsyncDisposable
 
     public Reconciler Reconciler => _host.Services.GetRequiredService<Reconciler>();
 
+    public ServiceStatusBook Statuses => _host.Services.GetRequiredService<ServiceStatusBook>();
+
     public AgentOptions Options => _host.Services.GetRequiredService<IOptions<AgentOptions>>().Value;
 
     public static async Task<BenchAgent> CreateAsync(string dockerEndpoint, bool start)

@@ -11,7 +11,8 @@ using Google.Protobuf.WellKnownTypes;
 using ServiceSpec = ConOps.Contract.ServiceSpec;
 
 // Agent benchmarks on a real engine. Usage:
-//   DOCKER_HOST=unix:///var/run/docker.sock dotnet run -c Release --project bench/agent [noop|heal|change|all]
+//   DOCKER_HOST=unix:///var/run/docker.sock dotnet run -c Release --project bench/agent [noop|noop-agent|heal|change|all]
+// noop-agent measures the agent's no-op reconcile (and the engine's list call alone) without the docker-compose peer.
 // Needs the image conops-test/web:1 (scripts/testenv.sh builds it) and docker-compose for the comparison.
 var dockerHost = Environment.GetEnvironmentVariable("CONOPS_TEST_DOCKER_HOST") ?? Environment.GetEnvironmentVariable("DOCKER_HOST") ?? "unix:///var/run/docker.sock";
 var which = args.Length > 0 ? args[0] : "all";
@@ -32,13 +33,13 @@ if (which is "change" or "all")
 {
     await ChangeOneAsync(20);
 }
-if (which is "noop" or "all")
+if (which is "noop" or "noop-agent" or "all")
 {
-    await NoOpAsync(200);
+    await NoOpAsync(200, peer: which != "noop-agent");
 }
 return;
 
-async Task NoOpAsync(int services)
+async Task NoOpAsync(int services, bool peer)
 {
     var app = "benchnoop" + Suffix();
     await using var counter = new EngineCallCounter(dockerHost);
@@ -67,6 +68,29 @@ async Task NoOpAsync(int services)
         var calls = (counter.Requests - before) / (double)runs;
         var conops = Median(times);
         Say($"no-op: ConOps reconcile of {services} services: median {conops:0.0} ms, p95 {Percentile(times, 95):0.0} ms, {calls:0.##} engine call(s) per reconcile ({runs} runs)");
+
+        // The engine's part: the same filtered list call alone, through the same proxy, interleaved with reconciles.
+        using var client = new DockerClientBuilder().WithEndpoint(new Uri(counter.Endpoint)).Build();
+        var listTimes = new List<double>();
+        var agentTimes = new List<double>();
+        for (var i = 0; i < runs; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            await client.Containers.ListContainersAsync(new ContainersListParameters
+            {
+                All = true,
+                Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { ["conops.manager=conops"] = true, [$"conops.app={app}"] = true } },
+            });
+            listTimes.Add(sw.Elapsed.TotalMilliseconds);
+            sw.Restart();
+            await agent.Reconciler.ReconcileNowAsync(app, false, default);
+            agentTimes.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        Say($"no-op: of which the engine's list call alone: median {Median(listTimes):0.0} ms, p95 {Percentile(listTimes, 95):0.0} ms; reconciles interleaved with it: median {Median(agentTimes):0.0} ms ({runs} runs)");
+        if (!peer)
+        {
+            return;
+        }
 
         // The peer: docker-compose 1.29 on the same services (its own project: it would recreate ours over its own hash label).
         var dir = Path.Combine(Path.GetTempPath(), app + "-compose");
@@ -188,11 +212,32 @@ async Task ChangeOneAsync(int services)
         v2.Services[7] = new DesiredService { Spec = spec, ConfigHash = ConfigHash.Compute(spec) };
         agent.Deploy(v2);
         var sw = Stopwatch.StartNew();
-        var plan = await agent.Reconciler.ReconcileNowAsync(app, false, default);
+        var reconcile = agent.Reconciler.ReconcileNowAsync(app, false, default);
+        // When the status (what the console is sent) first says Synced on the new hash, and Healthy.
+        TimeSpan? synced = null, healthy = null;
+        while (!reconcile.IsCompleted || healthy is null)
+        {
+            var status = agent.Statuses.Snapshot().Services.FirstOrDefault(s => s.App == app && s.Service == spec.Name);
+            if (status is { Sync: SyncStatus.Synced } && status.ConfigHash == v2.Services[7].ConfigHash)
+            {
+                synced ??= sw.Elapsed;
+                if (status.Health == HealthStatus.Healthy)
+                {
+                    healthy ??= sw.Elapsed;
+                }
+            }
+            if (reconcile.IsCompleted && healthy is null && sw.Elapsed > TimeSpan.FromMinutes(1))
+            {
+                break;
+            }
+            await Task.Delay(10);
+        }
+        var plan = await reconcile;
         var elapsed = sw.Elapsed;
+        Say($"change one of {services}: reported Synced (Progressing) after {synced?.TotalMilliseconds:0} ms, Healthy after {healthy?.TotalMilliseconds:0} ms");
         var after = (await Containers(app)).ToDictionary(c => c.Labels["conops.service"], c => c.ID);
         var replaced = after.Where(a => before[a.Key] != a.Value).Select(a => a.Key).ToList();
-        Say($"change one of {services}: converged in {elapsed.TotalMilliseconds:0} ms (includes the {agent.Options.StabilizationWindow.TotalSeconds:0} s stabilization window); replaced: {string.Join(", ", replaced)}; in sync after: {!plan!.HasChanges}");
+        Say($"change one of {services}: apply finished (old container stopped and removed) in {elapsed.TotalMilliseconds:0} ms (includes the {agent.Options.StabilizationWindow.TotalSeconds:0} s stabilization window); replaced: {string.Join(", ", replaced)}; in sync after: {!plan!.HasChanges}");
     }
     finally
     {

@@ -8,7 +8,7 @@ using ServiceSpec = ConOps.Contract.ServiceSpec;
 namespace ConOps.Agent.Docker;
 
 /// <summary>Where a mounted file (config, secret, repository file) lives on the host: its copy in the file store.</summary>
-public delegate string FileLocator(string contentDigest, uint mode);
+public delegate string FileLocator(string contentDigest, uint mode, string uid, string gid);
 
 /// <summary>Translates a desired service into the engine's create-container request. Pure: no engine calls.</summary>
 public static class ContainerDefinition
@@ -239,7 +239,7 @@ public static class ContainerDefinition
                     });
                     break;
                 case "bind" when ProjectFolder.FromFileStore(m):
-                    mounts.Add(new DockerMount { Type = "bind", Source = files(m.ContentDigest, 0), Target = m.Target, ReadOnly = m.ReadOnly });
+                    mounts.Add(new DockerMount { Type = "bind", Source = files(m.ContentDigest, 0, "", ""), Target = m.Target, ReadOnly = m.ReadOnly });
                     break;
                 case "bind" when m.CreateHostPath:
                     var options = new List<string> { m.ReadOnly ? "ro" : "rw" };
@@ -277,7 +277,7 @@ public static class ContainerDefinition
             mounts.Add(new DockerMount
             {
                 Type = "bind",
-                Source = files(file.Mount.ContentDigest, file.Mount.Mode == 0 ? DefaultFileMode : file.Mount.Mode),
+                Source = files(file.Mount.ContentDigest, file.Mount.Mode == 0 ? DefaultFileMode : file.Mount.Mode, file.Mount.Uid, file.Mount.Gid),
                 Target = string.IsNullOrEmpty(file.Mount.Target) ? file.Default : file.Mount.Target,
                 ReadOnly = true,
             });

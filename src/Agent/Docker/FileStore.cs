@@ -48,10 +48,10 @@ public sealed class FileStore
     }
 
     /// <summary>
-    /// The host path of a stored file with the given mode (0 = as stored). Modes are separate files because
-    /// two services may mount the same content with different modes.
+    /// The host path of a stored file with the given mode (0 = as stored) and owner (empty = the agent's user).
+    /// Modes and owners are separate files because two services may mount the same content differently.
     /// </summary>
-    public string Locate(string digest, uint mode)
+    public string Locate(string digest, uint mode, string uid = "", string gid = "")
     {
         var hex = Hex(digest);
         var stored = Path.Combine(_root, hex);
@@ -59,23 +59,35 @@ public sealed class FileStore
         {
             throw new InvalidOperationException($"the content {digest} was not delivered with the desired state; the console must send it");
         }
-        if (mode == 0)
+        var owner = Id(uid, "uid") is var user && Id(gid, "gid") is var group && (user is not null || group is not null) ? $".{uid}-{gid}" : "";
+        if (mode == 0 && owner.Length == 0)
         {
             return stored;
         }
-        var variant = $"{stored}.{Convert.ToString(mode, 8)}";
+        var variant = $"{stored}.{Convert.ToString(mode == 0 ? 0x124 : mode, 8)}{owner}";
         if (!File.Exists(variant))
         {
             var temp = variant + ".tmp-" + Environment.ProcessId;
             File.Copy(stored, temp, overwrite: true);
             if (!OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(temp, (UnixFileMode)(mode & 0x1FF));
+                File.SetUnixFileMode(temp, (UnixFileMode)((mode == 0 ? 0x124 : mode) & 0x1FF));
+                if (owner.Length > 0 && FileOwner.Change(temp, user, group) is { } error)
+                {
+                    File.Delete(temp);
+                    throw new InvalidOperationException($"cannot give a mounted file to uid '{uid}' gid '{gid}': {error}; the agent must run as root (or with CAP_CHOWN) to set owners of secrets and configs");
+                }
             }
             File.Move(temp, variant, overwrite: true);
         }
         return variant;
     }
+
+    /// <summary>A numeric user or group id as compose writes it; null when not given.</summary>
+    private static uint? Id(string value, string what) =>
+        value.Length == 0 ? null
+        : uint.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) && id != uint.MaxValue ? id
+        : throw new InvalidOperationException($"the {what} '{value}' of a secret or config is not a numeric id");
 
     /// <summary>Deletes stored files no desired app refers to any more. Returns how many were deleted.</summary>
     public int Prune(IReadOnlySet<string> keepDigests)

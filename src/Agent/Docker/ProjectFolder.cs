@@ -34,7 +34,7 @@ public sealed class ProjectFolder(IOptions<AgentOptions> options, FileStore file
         var full = Path.GetFullPath(Path.Combine(root, projectPath.Replace('/', Path.DirectorySeparatorChar)));
         return full.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal)
             ? full
-            : throw new ArgumentException($"the bind path '{projectPath}' leaves the app folder");
+            : throw new InvalidOperationException($"the bind path '{projectPath}' leaves the app folder");
     }
 
     /// <summary>

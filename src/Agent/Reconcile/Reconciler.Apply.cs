@@ -336,7 +336,14 @@ public sealed partial class Reconciler
             throw new RolledBackException(problem);
         }
 
-        await ReportReplacementAsync(app, verdict, newId, proven: true, ct);
+        try
+        {
+            await ReportReplacementAsync(app, verdict, newId, proven: true, ct);
+        }
+        catch (DockerApiException)
+        {
+            // Only the early report is lost; the report after the apply says what is there.
+        }
         await RemoveAsync(old.Id, oldInspect.Config?.StopTimeout ?? _options.StopTimeout, ct);
         await RenameAsync(newId, name, ct);
     }

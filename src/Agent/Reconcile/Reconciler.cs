@@ -132,7 +132,21 @@ public sealed partial class Reconciler : BackgroundService
             }
             if (key == CoalescingQueue.AllApps)
             {
-                ForgetUndesired(state);
+                IReadOnlySet<string> orphanApps = new HashSet<string>(StringComparer.Ordinal);
+                await _oneAtATime.WaitAsync(stoppingToken);
+                try
+                {
+                    orphanApps = await ReconcileRemovedAppsAsync(state, stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogReconcileFailed("(apps no longer desired)", ex.Message, ex);
+                }
+                finally
+                {
+                    _oneAtATime.Release();
+                }
+                ForgetUndesired(state, orphanApps);
             }
         }
     }
@@ -146,10 +160,10 @@ public sealed partial class Reconciler : BackgroundService
         }
     }
 
-    /// <summary>Apps gone from desired state: stop reporting them and drop their stored files.</summary>
-    private void ForgetUndesired(DesiredState state)
+    /// <summary>Apps gone from desired state: stop reporting them (unless they left orphans) and drop their stored files.</summary>
+    private void ForgetUndesired(DesiredState state, IReadOnlySet<string> orphanApps)
     {
-        var apps = state.Apps.Select(a => a.App).ToHashSet(StringComparer.Ordinal);
+        var apps = state.Apps.Select(a => a.App).Concat(orphanApps).ToHashSet(StringComparer.Ordinal);
         var removed = _statuses.Retain(apps, _time.GetUtcNow());
         if (removed.Count > 0)
         {

@@ -297,6 +297,62 @@ public sealed class ConvergeTests : IAsyncLifetime
         Assert.Equal(ApplyAction.Unchanged, result.Services.Single(s => s.Service == "bystander").Action);
     }
 
+    [Fact]
+    public async Task Given_two_apps_When_both_leave_the_desired_state_Then_the_pruning_one_is_removed_and_the_other_is_reported_as_orphans()
+    {
+        // Given: the whole agent running; one app prunes, the other does not.
+        var other = _app + "k";
+        try
+        {
+            await _agent.StartAsync();
+            _agent.Deploy(App(_app, prune: true, services: [Web("web")]), App(other, prune: false, services: [Web("web")]));
+            await Eventually.Until(() => Task.FromResult(_agent.Statuses.Snapshot().Services.Count(s => s.Sync == SyncStatus.Synced && (s.App == _app || s.App == other))), n => n == 2, TimeSpan.FromSeconds(30), "both apps synced");
+
+            // When: the console stops sending both.
+            _agent.Deploy();
+
+            // Then
+            await Eventually.Until(() => _engine.ManagedContainersAsync(_app), c => c.Count == 0, TimeSpan.FromSeconds(20), "the pruning app's containers removed");
+            await Eventually.Until(() => Task.FromResult(_agent.Status(_app, "web")), s => s is null, TimeSpan.FromSeconds(10), "the pruning app no longer reported");
+            Assert.DoesNotContain(await _engine.Client.Networks.ListNetworksAsync(), n => n.Name == $"{_app}_default");
+            var orphan = await Eventually.Until(() => Task.FromResult(_agent.Status(other, "web")), s => s?.DriftedFields.Contains("orphan") == true, TimeSpan.FromSeconds(20), "the other app reported as orphan");
+            Assert.Equal(SyncStatus.OutOfSync, orphan.Sync);
+            Assert.Contains("its last policy did not prune", orphan.Reason);
+            Assert.True((await _engine.InspectAsync($"{other}-web-1")).State.Running);
+        }
+        finally
+        {
+            await _agent.DisposeAsync();
+            _agent = new AgentUnderTest();
+            await _engine.RemoveAppAsync(other, volumes: true);
+        }
+    }
+
+    [Fact]
+    public async Task Given_secrets_and_configs_with_uid_gid_and_mode_When_mounted_Then_the_files_have_that_owner_and_mode_inside_the_container()
+    {
+        // Given: one content mounted three ways.
+        var content = Content("token\n");
+        var web = Web("web");
+        web.Secrets.Add(new FileMount { Source = "owned", ContentDigest = content.Digest, Uid = "1000", Gid = "1001", Mode = 256 }); // 0400
+        web.Secrets.Add(new FileMount { Source = "group-only", ContentDigest = content.Digest, Gid = "1002", Mode = 288 }); // 0440
+        web.Configs.Add(new FileMount { Source = "plain", Target = "/etc/plain.conf", ContentDigest = content.Digest });
+        var app = App(_app, services: [web]);
+        app.Files.Add(content);
+
+        // When
+        _agent.Deploy(app);
+        await _agent.ReconcileAsync(_app);
+
+        // Then: owner and mode as asked; a file without them is root's, 0444; nothing drifts.
+        string Stat(string path) => _engine.Cli("exec", $"{_app}-web-1", "busybox", "stat", "-c", "%u %g %a", path).Trim();
+        Assert.Equal("1000 1001 400", Stat("/run/secrets/owned"));
+        Assert.Equal("0 1002 440", Stat("/run/secrets/group-only"));
+        Assert.Equal("0 0 444", Stat("/etc/plain.conf"));
+        Assert.Equal("token\n", _engine.Cli("exec", $"{_app}-web-1", "cat", "/run/secrets/owned"));
+        Assert.False((await _agent.ReconcileAsync(_app))!.HasChanges);
+    }
+
     private void Drain()
     {
         while (_agent.Outbox.Reader.TryRead(out _))

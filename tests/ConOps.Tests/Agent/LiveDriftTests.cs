@@ -98,7 +98,7 @@ public sealed class LiveDriftTests
         spec.Networks.Add(new NetworkAttachment { Name = "back" });
         spec.Networks.Add(new NetworkAttachment { Name = "default" });
         var desired = new DesiredService { Spec = spec, ConfigHash = ConfigHash.Compute(spec) };
-        var definition = ContainerDefinition.For(App, desired, "shop-web-1", 1, (_, _) => "/unused", "/srv/conops/apps/shop/project");
+        var definition = ContainerDefinition.For(App, desired, "shop-web-1", 1, (_, _, _, _) => "/unused", "/srv/conops/apps/shop/project");
         var networks = ContainerDefinition.Endpoints(App, spec).Select(e => e.Network).ToList();
 
         var labels = new Dictionary<string, string>(definition.Labels) { ["org.opencontainers.image.source"] = "from the image" };
