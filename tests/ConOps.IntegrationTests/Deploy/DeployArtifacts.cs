@@ -59,12 +59,20 @@ public sealed class DeployArtifacts : IAsyncLifetime
     }
 
     /// <summary>Runs a command in the repository root; fails with its output when it fails.</summary>
-    public static async Task<string> RunAsync(string file, TimeSpan timeout, params string[] args)
+    public static Task<string> RunAsync(string file, TimeSpan timeout, params string[] args) =>
+        RunAsync(file, timeout, new Dictionary<string, string>(), args);
+
+    /// <summary>Runs a command in the repository root with extra environment variables; fails with its output when it fails.</summary>
+    public static async Task<string> RunAsync(string file, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo(file) { WorkingDirectory = Root, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
+        }
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
         }
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
