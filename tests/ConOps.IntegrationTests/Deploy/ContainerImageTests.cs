@@ -79,6 +79,10 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
                   - {_repo.Path}:/repos/app:ro
             """);
         await File.WriteAllTextAsync(Path.Combine(_overrides, "agent.override.yaml"), $"""
+            services:
+              agent:
+                environment:
+                  ConOps__Agent__MetricsUrl: http://127.0.0.1:9102/
             networks:
               default:
                 name: {ConsoleProject}_default
@@ -122,6 +126,14 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Single(containers);
         Assert.StartsWith("v1:sha256:", containers[0].Labels["conops.config-hash"], StringComparison.Ordinal);
         Assert.Equal("v1", (await _http.GetStringAsync($"http://127.0.0.1:{_appPort}/")).Trim());
+
+        // And the agent's own Prometheus endpoint names its service and counts what it did
+        var metrics = await Docker("exec", agentContainer, "bash", "-c",
+            "exec 3<>/dev/tcp/127.0.0.1/9102 && printf 'GET /metrics HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3 && cat <&3");
+        Assert.Contains("target_info{service_name=\"conops-agent\",service_version=", metrics, StringComparison.Ordinal);
+        Assert.Contains("conops_agent_console_connected{otel_scope_name=\"ConOps.Agent\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("conops_agent_service_applies_total{otel_scope_name=\"ConOps.Agent\",action=\"created\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("conops_agent_reconcile_duration_seconds_count{otel_scope_name=\"ConOps.Agent\"}", metrics, StringComparison.Ordinal);
 
         // And both images' own healthchecks pass: the console is up, the agent reaches the engine and the console
         foreach (var container in new[] { consoleContainer, agentContainer })
