@@ -6,15 +6,15 @@ namespace ConOps.Agent.Hosting;
 /// The standalone agent's host. <c>Host.CreateApplicationBuilder</c> brings user secrets, a file watcher for
 /// reloading appsettings.json, and the Debug and EventSource loggers; a service configured by its
 /// environment uses none of them, and in a Native AOT binary each costs code, type data and threads. This
-/// builder keeps what the agent is configured with: an optional appsettings.json next to the working
-/// directory, environment variables (<c>ConOps__Agent__*</c>, <c>Logging__*</c>) and the command line,
+/// builder keeps what the agent is configured with: an optional appsettings.json in the working
+/// directory (as before), environment variables (<c>ConOps__Agent__*</c>, <c>Logging__*</c>) and the command line,
 /// and console logging configured from <c>Logging</c> (levels, <c>Logging:Console:FormatterName=json</c>).
 /// </summary>
 public static class AgentHost
 {
     public static HostApplicationBuilder CreateBuilder(string[] args)
     {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
         builder.Configuration
             .AddJsonFile("appsettings.json", optional: true, reloadOnChange: false)
             .AddEnvironmentVariables()
