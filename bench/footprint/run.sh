@@ -27,7 +27,11 @@ now_ms() { date +%s%3N; }
 
 work="$(mktemp -d)"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+# Agents start inside $(...) subshells, so they record their pids in a file for the cleanup.
+cleanup() {
+  for p in "${pids[@]}" $(cat "$work/agent-pids" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true; rm -rf "$work"
+}
 trap cleanup EXIT
 
 ui=$(free_port); agents=$(free_port)
@@ -55,7 +59,7 @@ measure_agent() {
   local t0; t0=$(now_ms)
   env "${join[@]}" ConOps__Agent__DataDirectory="$work/$name" ConOps__Agent__DockerEndpoint="$docker_endpoint" \
     "$@" >"$log" 2>&1 &
-  local pid=$!; pids+=("$pid")
+  local pid=$!; echo "$pid" >> "$work/agent-pids"
   until grep -q "Application started" "$log"; do sleep 0.002; done
   local started=$(( $(now_ms) - t0 ))
   until grep -q "Connected to console" "$log"; do sleep 0.005; done

@@ -1,9 +1,10 @@
 using ConOps.Agent;
+using ConOps.Agent.Hosting;
 using ConOps.Agent.Observability;
 
 if (AgentCommands.TryRun(args) is { } exitCode) { return exitCode; }
 
-var builder = Host.CreateApplicationBuilder(args);
+var builder = AgentHost.CreateBuilder(args);
 builder.Services.AddConOpsAgent(builder.Configuration);
 builder.Services.AddAgentObservability(builder.Configuration);
 await builder.Build().RunAsync();

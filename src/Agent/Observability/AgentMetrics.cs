@@ -32,6 +32,8 @@ public static class AgentMetrics
 
     private static int _consoleConnected;
 
+    private static readonly TaskCompletionSource FirstConnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     static AgentMetrics() =>
         Meter.CreateObservableGauge("conops.agent.console.connected", () => Volatile.Read(ref _consoleConnected), description: "1 while the stream to the console is open.");
 
@@ -65,7 +67,17 @@ public static class AgentMetrics
 
     public static void LogBytesStreamed(long bytes) => LogBytes.Add(bytes);
 
-    public static void ConsoleConnected(bool connected) => Volatile.Write(ref _consoleConnected, connected ? 1 : 0);
+    /// <summary>Completes when the stream to the console opens for the first time.</summary>
+    public static Task FirstConnection => FirstConnected.Task;
+
+    public static void ConsoleConnected(bool connected)
+    {
+        Volatile.Write(ref _consoleConnected, connected ? 1 : 0);
+        if (connected)
+        {
+            FirstConnected.TrySetResult();
+        }
+    }
 
     private static string ActionName(ApplyAction action) => action switch
     {

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using Docker.DotNet;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Metrics;
 
 namespace ConOps.Agent.Observability;
 
@@ -28,20 +27,28 @@ public static class AgentObservabilityExtensions
             .Validate(o => IsListenUrl(o.MetricsUrl), "ConOps:Agent:MetricsUrl must be empty or an http URL such as http://127.0.0.1:9102/")
             .ValidateOnStart();
         var options = section.Get<AgentObservabilityOptions>() ?? new AgentObservabilityOptions();
-        if (!string.IsNullOrEmpty(options.HealthUrl))
+        var health = Prefix(options.HealthUrl);
+        var metrics = Prefix(options.MetricsUrl);
+        if (metrics.Length > 0)
         {
-            services.AddHostedService<AgentHealthListener>();
+            services.AddSingleton(sp => new PrometheusText(AgentMetrics.MeterName,
+            [
+                new("service.name", "conops-agent"),
+                new("service.version", Connection.AgentIdentity.Version),
+                new("service.instance.id", sp.GetRequiredService<Connection.AgentIdentity>().Id),
+                new("host.name", sp.GetRequiredService<IOptions<AgentOptions>>().Value.HostName),
+            ]));
         }
-        if (!string.IsNullOrEmpty(options.MetricsUrl))
+        // One listener per address: health and metrics may share one.
+        foreach (var prefix in new[] { health, metrics }.Where(p => p.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase))
         {
-            var metricsUrl = new Uri(options.MetricsUrl);
-            services.AddOpenTelemetry().WithMetrics(metrics => metrics
-                .AddMeter(AgentMetrics.MeterName)
-                .AddPrometheusHttpListener(listener =>
-                {
-                    listener.Host = metricsUrl.Host == "0.0.0.0" ? "+" : metricsUrl.Host;
-                    listener.Port = metricsUrl.Port;
-                }));
+            var servesHealth = string.Equals(prefix, health, StringComparison.OrdinalIgnoreCase);
+            var servesMetrics = string.Equals(prefix, metrics, StringComparison.OrdinalIgnoreCase);
+            services.AddSingleton<IHostedService>(sp => new AgentHttpListener(
+                prefix,
+                servesHealth ? sp.GetRequiredService<IDockerClient>() : null,
+                servesMetrics ? sp.GetRequiredService<PrometheusText>() : null,
+                sp.GetRequiredService<ILogger<AgentHttpListener>>()));
         }
         return services;
     }
@@ -49,26 +56,32 @@ public static class AgentObservabilityExtensions
     private static bool IsListenUrl(string url) =>
         string.IsNullOrEmpty(url) || (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp);
 
-    /// <summary>HttpListener wants "http://host:port/"; 0.0.0.0 means every address ("+").</summary>
+    /// <summary>HttpListener wants "http://host:port/"; 0.0.0.0 means every address ("+"). Empty stays empty (off).</summary>
     internal static string Prefix(string url)
     {
+        if (string.IsNullOrEmpty(url))
+        {
+            return "";
+        }
         var prefix = url.Replace("://0.0.0.0", "://+", StringComparison.Ordinal);
         return prefix.EndsWith('/') ? prefix : prefix + "/";
     }
 }
 
 /// <summary>
-/// <c>/healthz</c>: the process answers. <c>/readyz</c>: the engine answers a ping and the stream to the
-/// console is open; 503 with the reason otherwise.
+/// One of the agent's small HTTP listeners. Health (when <paramref name="docker"/> is given):
+/// <c>/healthz</c> the process answers, <c>/readyz</c> the engine answers a ping and the stream to the
+/// console is open (503 with the reason otherwise). Metrics (when <paramref name="metrics"/> is given):
+/// <c>/metrics</c> in Prometheus text format.
 /// </summary>
-public sealed partial class AgentHealthListener(IOptions<AgentObservabilityOptions> options, IDockerClient docker, ILogger<AgentHealthListener> log) : BackgroundService
+public sealed partial class AgentHttpListener(string prefix, IDockerClient? docker, PrometheusText? metrics, ILogger<AgentHttpListener> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var listener = new HttpListener();
-        listener.Prefixes.Add(AgentObservabilityExtensions.Prefix(options.Value.HealthUrl));
+        listener.Prefixes.Add(prefix);
         listener.Start();
-        LogListening(options.Value.HealthUrl);
+        LogListening(prefix, string.Join(", ", new[] { docker is null ? null : "/healthz, /readyz", metrics is null ? null : "/metrics" }.OfType<string>()));
         using var stop = stoppingToken.Register(listener.Stop);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -87,15 +100,16 @@ public sealed partial class AgentHealthListener(IOptions<AgentObservabilityOptio
 
     private async Task AnswerAsync(HttpListenerContext context, CancellationToken ct)
     {
-        var (status, body) = context.Request.Url?.AbsolutePath.TrimEnd('/') switch
+        var (status, body, type) = context.Request.Url?.AbsolutePath.TrimEnd('/') switch
         {
-            "/healthz" => (200, "ok"),
-            "/readyz" => await ReadinessAsync(ct),
-            _ => (404, "not found"),
+            "/healthz" when docker is not null => (200, "ok\n", "text/plain; charset=utf-8"),
+            "/readyz" when docker is not null => await ReadinessAsync(docker, ct),
+            "/metrics" when metrics is not null => (200, metrics.Write(), PrometheusText.ContentType),
+            _ => (404, "not found\n", "text/plain; charset=utf-8"),
         };
-        var bytes = Encoding.UTF8.GetBytes(body + "\n");
+        var bytes = Encoding.UTF8.GetBytes(body);
         context.Response.StatusCode = status;
-        context.Response.ContentType = "text/plain; charset=utf-8";
+        context.Response.ContentType = type;
         context.Response.ContentLength64 = bytes.Length;
         try
         {
@@ -111,7 +125,7 @@ public sealed partial class AgentHealthListener(IOptions<AgentObservabilityOptio
         }
     }
 
-    private async Task<(int Status, string Body)> ReadinessAsync(CancellationToken ct)
+    private static async Task<(int Status, string Body, string Type)> ReadinessAsync(IDockerClient docker, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(2));
@@ -127,9 +141,9 @@ public sealed partial class AgentHealthListener(IOptions<AgentObservabilityOptio
         }
         var console = AgentMetrics.IsConsoleConnected ? "console: connected" : "console: not connected";
         var ready = engine == "engine: reachable" && AgentMetrics.IsConsoleConnected;
-        return (ready ? 200 : 503, $"{(ready ? "ready" : "not ready")}\n{engine}\n{console}");
+        return (ready ? 200 : 503, $"{(ready ? "ready" : "not ready")}\n{engine}\n{console}\n", "text/plain; charset=utf-8");
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Health endpoints on {Url} (/healthz, /readyz)")]
-    private partial void LogListening(string url);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening on {Url} ({Paths})")]
+    private partial void LogListening(string url, string paths);
 }

@@ -8,6 +8,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace ConOps.Console.Observability;
 
@@ -19,7 +20,9 @@ public static class ObservabilityExtensions
         services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
             .AddCheck<AgentListenerHealthCheck>("agents-listener", tags: ["ready"]);
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("conops-console", serviceVersion: typeof(ObservabilityExtensions).Assembly.GetName().Version?.ToString(3)))
+            .WithMetrics(metrics => metrics
             .AddMeter(ConsoleMetrics.MeterName, AgentMetrics.MeterName)
             .AddPrometheusExporter());
         return services;

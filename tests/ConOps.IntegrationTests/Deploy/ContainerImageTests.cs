@@ -6,8 +6,10 @@ using Xunit.Abstractions;
 namespace ConOps.IntegrationTests.Deploy;
 
 /// <summary>
-/// The shipped images on a real engine: the console container with its data on a volume, and an agent
-/// container (Native AOT binary, engine socket mounted) that connects and deploys an app from Git.
+/// The shipped compose files and images on a real engine, driven by Debian's docker-compose 1.29: the
+/// console from deploy/compose.yaml with its data on a volume, and an agent from deploy/agent.compose.yaml
+/// (Native AOT binary, engine socket mounted) that enrolls and deploys an app from Git. Each test project
+/// gets its own compose project names and an override file, as an operator would add one.
 /// </summary>
 [Collection(DeployCollection.Name)]
 public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifetime
@@ -17,23 +19,28 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..6];
     private readonly DockerEngine _docker = new();
     private readonly GitRepo _repo = new();
+    private readonly string _overrides = Directory.CreateTempSubdirectory("conops-it-compose-").FullName;
     private readonly int _uiPort = ConsoleProcess.FreePort();
+    private readonly int _agentsPort = ConsoleProcess.FreePort();
     private readonly int _appPort = ConsoleProcess.FreePort();
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly Dictionary<string, string> _environment = [];
     private string _joinToken = "";
 
     // The console's admin API token for automation (ConOps:Auth:BootstrapToken); a test secret too.
     private readonly string _adminToken = "it-admin-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
 
-    private string Network => $"conops-it-net-{_suffix}";
+    private string ConsoleProject => $"conops-it-{_suffix}";
 
-    private string ConsoleContainer => $"conops-it-console-{_suffix}";
-
-    private string AgentContainer => $"conops-it-agent-{_suffix}";
+    private string AgentProject => $"conops-it-agent-{_suffix}";
 
     private string App => $"img-{_suffix}";
 
     private string HostName => $"box-{_suffix}";
+
+    private string[] ConsoleCompose => ["-p", ConsoleProject, "-f", "deploy/compose.yaml", "-f", Path.Combine(_overrides, "console.override.yaml")];
+
+    private string[] AgentCompose => ["-p", AgentProject, "-f", "deploy/agent.compose.yaml", "-f", Path.Combine(_overrides, "agent.override.yaml")];
 
     public async Task InitializeAsync()
     {
@@ -49,35 +56,62 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         await DeployArtifacts.RunAsync("chown", TimeSpan.FromSeconds(10), "-R", "10001:10001", _repo.Path);
         _http.BaseAddress = new Uri($"http://127.0.0.1:{_uiPort}");
         _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _adminToken);
-        await Docker("network", "create", Network);
+
+        // What an operator sets: the images, ports on loopback only (other tests share this machine), a fast poll.
+        _environment["CONOPS_CONSOLE_IMAGE"] = DeployArtifacts.ConsoleImage;
+        _environment["CONOPS_AGENT_IMAGE"] = DeployArtifacts.AgentImage;
+        _environment["CONOPS_UI_PORT"] = $"127.0.0.1:{_uiPort}";
+        _environment["CONOPS_AGENTS_PORT"] = $"127.0.0.1:{_agentsPort}";
+        _environment["CONOPS_POLL_INTERVAL"] = "00:00:01";
+        _environment["CONOPS_IT_ADMIN_TOKEN"] = _adminToken;
+        var socket = new Uri(TestEnvironment.DockerHost).LocalPath;
+        Assert.Equal("/var/run/docker.sock", socket); // deploy/agent.compose.yaml mounts the default socket
+        _environment["DOCKER_GID"] = (await DeployArtifacts.RunAsync("stat", TimeSpan.FromSeconds(5), "-c", "%g", socket)).Trim();
+
+        // The operator's own additions: the app's repository mounted into the console and an admin token for
+        // scripts; the agent joins the console's network as another host would reach it by name.
+        await File.WriteAllTextAsync(Path.Combine(_overrides, "console.override.yaml"), $"""
+            services:
+              console:
+                environment:
+                  ConOps__Auth__BootstrapToken: ${"{"}CONOPS_IT_ADMIN_TOKEN{"}"}
+                volumes:
+                  - {_repo.Path}:/repos/app:ro
+            """);
+        await File.WriteAllTextAsync(Path.Combine(_overrides, "agent.override.yaml"), $"""
+            services:
+              agent:
+                environment:
+                  ConOps__Agent__MetricsUrl: http://127.0.0.1:9102/
+            networks:
+              default:
+                name: {ConsoleProject}_default
+                external: true
+            """);
     }
 
     [Fact]
-    public async Task An_agent_container_connects_to_the_console_container_and_deploys_an_app()
+    public async Task An_agent_from_agent_compose_connects_to_the_console_from_compose_and_deploys_an_app()
     {
-        // Given the console image running with its data on a named volume
-        await Docker("run", "-d", "--name", ConsoleContainer, "--network", Network,
-            "-v", $"conops-it-data-{_suffix}:/var/lib/conops", "-v", $"{_repo.Path}:/repos/app:ro",
-            "-p", $"127.0.0.1:{_uiPort}:8080", "-e", "ConOps__Console__PollInterval=00:00:01",
-            "-e", $"ConOps__Fleet__PublicAgentUrl=https://{ConsoleContainer}:8081", "-e", $"ConOps__Auth__BootstrapToken={_adminToken}",
-            DeployArtifacts.ConsoleImage);
+        // Given the console started from deploy/compose.yaml, with its data on a named volume
+        await Compose([.. ConsoleCompose, "up", "-d", "--no-build", "console"]);
+        var consoleContainer = await ContainerIdAsync(ConsoleCompose, "console");
         await Eventually.Until(() => _http.GetAsync("/api/hosts"), r => r.IsSuccessStatusCode, Converge, "the console container to answer");
 
         // And a host created in the console, with its join command (TLS, pinned certificate)
         var created = await _http.PostAsJsonAsync("/api/hosts", new { name = HostName });
         Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
         var join = await created.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal($"https://{ConsoleContainer}:8081", join.GetProperty("consoleUrl").GetString());
+        Assert.Equal("https://console:8081", join.GetProperty("consoleUrl").GetString());
         _joinToken = join.GetProperty("joinToken").GetString()!;
+        var values = join.GetProperty("environment");
 
-        // When the agent image runs with the join command's values and the engine socket mounted
-        var socket = new Uri(TestEnvironment.DockerHost).LocalPath;
-        var socketGroup = (await DeployArtifacts.RunAsync("stat", TimeSpan.FromSeconds(5), "-c", "%g", socket)).Trim();
-        var environment = join.GetProperty("environment").EnumerateObject().SelectMany(e => new[] { "-e", $"{e.Name}={e.Value.GetString()}" });
-        await Docker([
-            "run", "-d", "--name", AgentContainer, "--network", Network, "--group-add", socketGroup,
-            "-v", $"{socket}:/var/run/docker.sock", "-v", $"conops-it-agent-{_suffix}:/var/lib/conops-agent",
-            .. environment, DeployArtifacts.AgentImage]);
+        // When the agent is started from deploy/agent.compose.yaml with the join command's values
+        _environment["CONOPS_CONSOLE_URL"] = values.GetProperty("ConOps__Agent__ConsoleUrl").GetString()!;
+        _environment["CONOPS_JOIN_TOKEN"] = values.GetProperty("ConOps__Agent__JoinToken").GetString()!;
+        _environment["CONOPS_CERT_FINGERPRINT"] = values.GetProperty("ConOps__Agent__CertificateFingerprint").GetString()!;
+        await Compose([.. AgentCompose, "up", "-d", "--no-build"]);
+        var agentContainer = await ContainerIdAsync(AgentCompose, "agent");
 
         // Then the agent enrolls and shows up connected
         await WaitForHostAsync(connected: true);
@@ -93,8 +127,16 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.StartsWith("v1:sha256:", containers[0].Labels["conops.config-hash"], StringComparison.Ordinal);
         Assert.Equal("v1", (await _http.GetStringAsync($"http://127.0.0.1:{_appPort}/")).Trim());
 
+        // And the agent's own Prometheus endpoint names its service and counts what it did
+        var metrics = await Docker("exec", agentContainer, "bash", "-c",
+            "exec 3<>/dev/tcp/127.0.0.1/9102 && printf 'GET /metrics HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3 && cat <&3");
+        Assert.Contains("target_info{service_name=\"conops-agent\",service_version=", metrics, StringComparison.Ordinal);
+        Assert.Contains("conops_agent_console_connected{otel_scope_name=\"ConOps.Agent\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("conops_agent_service_applies_total{otel_scope_name=\"ConOps.Agent\",action=\"created\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("conops_agent_reconcile_duration_seconds_count{otel_scope_name=\"ConOps.Agent\"}", metrics, StringComparison.Ordinal);
+
         // And both images' own healthchecks pass: the console is up, the agent reaches the engine and the console
-        foreach (var container in new[] { ConsoleContainer, AgentContainer })
+        foreach (var container in new[] { consoleContainer, agentContainer })
         {
             var probe = JsonDocument.Parse(await Docker("inspect", "-f", "{{json .Config.Healthcheck.Test}}", container)).RootElement
                 .EnumerateArray().Select(e => e.GetString()!).ToList();
@@ -103,17 +145,14 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         }
 
         // And neither container runs as root
-        Assert.Equal("10001:10001", (await Docker("inspect", "-f", "{{.Config.User}}", ConsoleContainer)).Trim());
-        Assert.Equal("10002:10002", (await Docker("inspect", "-f", "{{.Config.User}}", AgentContainer)).Trim());
+        Assert.Equal("10001:10001", (await Docker("inspect", "-f", "{{.Config.User}}", consoleContainer)).Trim());
+        Assert.Equal("10002:10002", (await Docker("inspect", "-f", "{{.Config.User}}", agentContainer)).Trim());
 
         // When the console container is replaced by a new one on the same volume (an upgrade)
-        await Docker("rm", "-f", ConsoleContainer);
-        await WaitForHostAsync(connected: false, viaApi: false);
-        await Docker("run", "-d", "--name", ConsoleContainer, "--network", Network,
-            "-v", $"conops-it-data-{_suffix}:/var/lib/conops", "-v", $"{_repo.Path}:/repos/app:ro",
-            "-p", $"127.0.0.1:{_uiPort}:8080", "-e", "ConOps__Console__PollInterval=00:00:01",
-            "-e", $"ConOps__Fleet__PublicAgentUrl=https://{ConsoleContainer}:8081", "-e", $"ConOps__Auth__BootstrapToken={_adminToken}",
-            DeployArtifacts.ConsoleImage);
+        await Compose([.. ConsoleCompose, "rm", "-s", "-f", "console"]);
+        await WaitForHostAsync(connected: false, agentContainer);
+        await Compose([.. ConsoleCompose, "up", "-d", "--no-build", "console"]);
+        consoleContainer = await ContainerIdAsync(ConsoleCompose, "console");
 
         // Then it still knows the app, the agent reconnects, and the running container was never touched
         await Eventually.Until(ServiceStatusAsync, s => s == "synced", Converge, "the app to be synced again after the console was replaced");
@@ -123,7 +162,7 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Equal(containers[0].ID, Assert.Single(after).ID);
 
         // And neither the join token nor the admin token is in any log of either container
-        foreach (var container in new[] { ConsoleContainer, AgentContainer })
+        foreach (var container in new[] { consoleContainer, agentContainer })
         {
             var log = await Docker("logs", container);
             Assert.DoesNotContain(_joinToken, log, StringComparison.Ordinal);
@@ -131,12 +170,12 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         }
     }
 
-    private async Task WaitForHostAsync(bool connected, bool viaApi = true)
+    private async Task WaitForHostAsync(bool connected, string? agentContainer = null)
     {
-        if (!viaApi)
+        if (agentContainer is not null)
         {
             // The console is gone: wait for the agent to notice, from its own log.
-            await Eventually.Until(() => Docker("logs", AgentContainer), log => log.Contains("lost", StringComparison.Ordinal), Converge, "the agent to notice the console is gone");
+            await Eventually.Until(() => Docker("logs", agentContainer), log => log.Contains("lost", StringComparison.Ordinal), Converge, "the agent to notice the console is gone");
             return;
         }
         await Eventually.Until(
@@ -155,6 +194,16 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
             .FirstOrDefault();
     }
 
+    private Task<string> Compose(params string[] args) =>
+        DeployArtifacts.RunAsync("docker-compose", TimeSpan.FromSeconds(120), _environment, args);
+
+    private async Task<string> ContainerIdAsync(string[] project, string service)
+    {
+        var id = (await Compose([.. project, "ps", "-q", service])).Trim();
+        Assert.False(string.IsNullOrEmpty(id), $"no container for service {service}");
+        return id;
+    }
+
     private static async Task<string> Docker(params string[] args)
     {
         // docker logs writes the container's stderr to stderr: merge both for log checks.
@@ -167,30 +216,31 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
 
     public async Task DisposeAsync()
     {
-        foreach (var container in new[] { ConsoleContainer, AgentContainer })
+        foreach (var (project, service) in new[] { (ConsoleCompose, "console"), (AgentCompose, "agent") })
         {
             try
             {
-                output.WriteLine($"--- {container}\n{await Docker("logs", container)}");
+                output.WriteLine($"--- {service}\n{await Compose([.. project, "logs", "--no-color", service])}");
             }
             catch (InvalidOperationException)
             {
             }
         }
-        await IgnoreFailure("rm", "-f", "-v", AgentContainer, ConsoleContainer);
-        await IgnoreFailure("volume", "rm", $"conops-it-data-{_suffix}", $"conops-it-agent-{_suffix}");
-        await IgnoreFailure("network", "rm", Network);
+        // down -v: the containers, the projects' networks and their named volumes.
+        await IgnoreFailure(() => Compose([.. AgentCompose, "down", "-v", "--remove-orphans"]));
+        await IgnoreFailure(() => Compose([.. ConsoleCompose, "down", "-v", "--remove-orphans"]));
         await AppResources.RemoveAsync(_docker, App);
         _docker.Dispose();
         _http.Dispose();
         _repo.Dispose();
+        Directory.Delete(_overrides, recursive: true);
     }
 
-    private static async Task IgnoreFailure(params string[] args)
+    private static async Task IgnoreFailure(Func<Task> action)
     {
         try
         {
-            await Docker(args);
+            await action();
         }
         catch (InvalidOperationException)
         {

@@ -51,6 +51,8 @@ public sealed class ObservabilityTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Contains("conops_agents_connected{otel_scope_name=\"ConOps.Console\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("conops_agent_console_connected", metrics, StringComparison.Ordinal);
         Assert.Contains("conops_release_outcomes_total", metrics, StringComparison.Ordinal);
+        Assert.Contains("service_name=\"conops-console\"", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("unknown_service", metrics, StringComparison.Ordinal);
 
         // And with the JSON option every log line is one JSON object
         var lines = console.Log.Split('\n', StringSplitOptions.RemoveEmptyEntries);
