@@ -20,6 +20,7 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
     private readonly DockerEngine _docker = new();
     private readonly GitRepo _repo = new();
     private readonly string _overrides = Directory.CreateTempSubdirectory("conops-it-compose-").FullName;
+    private readonly string _agentData = Directory.CreateTempSubdirectory("conops-it-agent-data-").FullName;
     private readonly int _uiPort = ConsoleProcess.FreePort();
     private readonly int _agentsPort = ConsoleProcess.FreePort();
     private readonly int _appPort = ConsoleProcess.FreePort();
@@ -51,7 +52,12 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
                 command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
                 ports:
                   - "127.0.0.1:{_appPort}:8080"
-            """));
+                volumes:
+                  # A repository folder: the agent writes it into its data directory, which the engine must find on the host.
+                  - ./site:/www/site:ro
+            """), ("site/index.html", "from the repository\n"));
+        // The agent's data directory is a same-path bind owned by the agent's uid, as deploy/agent.compose.yaml says.
+        await DeployArtifacts.RunAsync("chown", TimeSpan.FromSeconds(10), "10002:10002", _agentData);
         // The console runs as uid 10001 and Git refuses repositories owned by someone else.
         await DeployArtifacts.RunAsync("chown", TimeSpan.FromSeconds(10), "-R", "10001:10001", _repo.Path);
         _http.BaseAddress = new Uri($"http://127.0.0.1:{_uiPort}");
@@ -63,6 +69,7 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         _environment["CONOPS_UI_PORT"] = $"127.0.0.1:{_uiPort}";
         _environment["CONOPS_AGENTS_PORT"] = $"127.0.0.1:{_agentsPort}";
         _environment["CONOPS_POLL_INTERVAL"] = "00:00:01";
+        _environment["CONOPS_AGENT_DATA"] = _agentData;
         _environment["CONOPS_IT_ADMIN_TOKEN"] = _adminToken;
         var socket = new Uri(TestEnvironment.DockerHost).LocalPath;
         Assert.Equal("/var/run/docker.sock", socket); // deploy/agent.compose.yaml mounts the default socket
@@ -126,6 +133,7 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Single(containers);
         Assert.StartsWith("v1:sha256:", containers[0].Labels["conops.config-hash"], StringComparison.Ordinal);
         Assert.Equal("v1", (await _http.GetStringAsync($"http://127.0.0.1:{_appPort}/")).Trim());
+        Assert.Equal("from the repository", (await _http.GetStringAsync($"http://127.0.0.1:{_appPort}/site/index.html")).Trim());
 
         // And the agent's own Prometheus endpoint names its service and counts what it did
         var metrics = await Docker("exec", agentContainer, "bash", "-c",
@@ -234,6 +242,7 @@ public sealed class ContainerImageTests(ITestOutputHelper output) : IAsyncLifeti
         _http.Dispose();
         _repo.Dispose();
         Directory.Delete(_overrides, recursive: true);
+        Directory.Delete(_agentData, recursive: true);
     }
 
     private static async Task IgnoreFailure(Func<Task> action)
