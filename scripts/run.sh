@@ -15,11 +15,11 @@ if [ ! -d "$demo/.git" ]; then
   mkdir -p "$demo"
   git -C "$demo" init -q -b main
   cat >"$demo/compose.yaml" <<'YAML'
-# The demo app. Change something (the greeting, the port), commit, and ConOps deploys it.
+# The demo app: it serves its GREETING on http://127.0.0.1:18080. Change it, commit, and ConOps deploys it.
 services:
   web:
     image: conops-test/web:1
-    command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
+    command: ["sh", "-c", 'echo "$$GREETING" > /tmp/index.html && exec httpd -f -p 8080 -h /tmp']
     environment:
       GREETING: hello
     ports:
@@ -27,6 +27,11 @@ services:
     labels:
       example.team: demo
 YAML
+  # So that `git commit` in the demo repository works where Git has no user name and e-mail yet.
+  if ! git -C "$demo" config user.email >/dev/null; then
+    git -C "$demo" config user.name "ConOps demo"
+    git -C "$demo" config user.email demo@conops.invalid
+  fi
   git -C "$demo" add compose.yaml
   git -C "$demo" -c user.name=ConOps -c user.email=demo@conops.invalid commit -q -m "Demo app"
   echo "[run] created the demo repository $demo"
@@ -39,6 +44,7 @@ export ConOps__Apps__0__Hosts__0=local
 export ConOps__Console__DataDirectory="$root/.conops/data"
 # Optional admin API token for scripts (stored hashed by the console).
 [ -z "${CONOPS_ADMIN_TOKEN:-}" ] || export ConOps__Auth__BootstrapToken="$CONOPS_ADMIN_TOKEN"
-echo "[run] ConOps console on http://127.0.0.1:8080 (Ctrl+C stops it; containers keep running)"
+echo "[run] building and starting the console (the first build takes a minute or two)"
+echo "[run] ConOps console on http://127.0.0.1:8080 (Ctrl+C stops it; containers keep running); the demo app answers on http://127.0.0.1:18080"
 echo "[run] first start: open http://127.0.0.1:8080/setup and enter the one-time setup code the console prints below"
 exec dotnet run --project src/Console -c Release -- "$@"

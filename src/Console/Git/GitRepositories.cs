@@ -258,6 +258,8 @@ public sealed class GitRepositories(IOptions<ConsoleOptions> options, SshCommand
             _ when Has(message, "Host key verification failed") => new($"the SSH host key of {url} is not trusted: add the server's known_hosts line to the app (git.sshKnownHosts) ({message.Trim()})", transient: false),
             _ when Has(message, "Permission denied") => new($"{url} refused the SSH key ({message.Trim()})", transient: false),
             _ when Has(message, "401") || Has(message, "authentication") || Has(message, "replays") => new($"{url} requires valid credentials: authentication failed ({message.Trim()})", transient: false),
+            // libgit2 reads a local path that does not exist as a URL with an unknown scheme.
+            _ when Has(message, "unsupported URL protocol") && (url.StartsWith('/') || url.StartsWith("file://", StringComparison.OrdinalIgnoreCase)) => new($"repository {url} does not exist: there is no Git repository at that path on the console's machine", transient: false),
             _ when Has(message, "404") || Has(message, "not found") || Has(message, "does not appear to be a git repository") || Has(message, "could not find repository") => new($"repository {url} does not exist or is not readable ({message.Trim()})", transient: false),
             _ => new($"cannot reach repository {url}: {message.Trim()}", transient: true),
         };

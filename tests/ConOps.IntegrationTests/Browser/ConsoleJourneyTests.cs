@@ -170,6 +170,9 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
         await ConsoleBrowser.ScreenshotAsync(page, "settings-audit");
         await ConsoleBrowser.GoAsync(page, console, "/settings/apps");
         await ConsoleBrowser.ScreenshotAsync(page, "settings-apps");
+        // Signing in through the setup page counts as a sign-in
+        await ConsoleBrowser.GoAsync(page, console, "/settings/users");
+        await Assertions.Expect(page.GetByTestId("users").Locator("tr", new() { HasText = "alice" })).Not.ToContainTextAsync("never");
 
         // Dark theme and a phone-sized screen
         var dark = await ConsoleBrowser.SignInAsync(_browser!, console, "operator", colorScheme: ColorScheme.Dark);

@@ -176,6 +176,56 @@ public sealed class SettingsTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Editing_an_app_in_settings_keeps_what_the_form_does_not_show_and_saves_its_switches()
+    {
+        var console = _console!;
+        // Given an app with variables, approval on its host and a registry login, none of which the form shows
+        var created = await console.Http.PostAsJsonAsync("/api/apps", new
+        {
+            name = _app,
+            repoUrl = _repo.Path,
+            hosts = new[] { "local" },
+            variables = new Dictionary<string, string> { ["TAG"] = "1" },
+            policy = new { approvalHosts = new[] { "local" } },
+            registries = new[] { new { server = "registry.example:5000", username = "puller", password = "reg-" + Guid.NewGuid().ToString("N") } },
+        });
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        var page = await ConsoleBrowser.SignInAsync(_browser!, console);
+        await ConsoleBrowser.GoAsync(page, console, "/settings/apps");
+
+        // When the admin edits it, turns self-heal off and saves
+        await page.Locator("tr", new() { HasText = _app }).GetByRole(AriaRole.Button, new() { Name = "Edit" }).ClickAsync();
+        await Assertions.Expect(ConsoleBrowser.Field(page, "app-name")).ToHaveValueAsync(_app);
+        await Assertions.Expect(ConsoleBrowser.Field(page, "app-self-heal")).ToBeCheckedAsync();
+        await ConsoleBrowser.Field(page, "app-self-heal").ClickAsync();
+        await page.GetByTestId("save-app").ClickAsync();
+        await page.WaitForURLAsync($"**/apps/{_app}");
+
+        // Then self-heal is off and everything the form did not show is still there
+        var app = await console.GetJsonAsync($"/api/apps/{_app}");
+        Assert.False(app.GetProperty("policy").GetProperty("selfHeal").GetBoolean());
+        Assert.True(app.GetProperty("policy").GetProperty("automated").GetBoolean());
+        Assert.Equal(["local"], app.GetProperty("policy").GetProperty("approvalHosts").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("1", app.GetProperty("variables").GetProperty("TAG").GetString());
+        Assert.Equal(["registry.example:5000"], app.GetProperty("secrets").GetProperty("registryPasswordsSet").EnumerateArray().Select(e => e.GetString()));
+
+        // When the same name is saved from a fresh form (not through Edit) with another host list
+        await ConsoleBrowser.GoAsync(page, console, "/settings/apps");
+        await ConsoleBrowser.Field(page, "app-name").FillAsync(_app);
+        await ConsoleBrowser.Field(page, "app-repo").FillAsync(_repo.Path);
+        await ConsoleBrowser.Field(page, "app-hosts").FillAsync("local, nas");
+        await page.GetByTestId("save-app").ClickAsync();
+        await page.WaitForURLAsync($"**/apps/{_app}");
+
+        // Then the form's fields change and the rest is kept
+        app = await console.GetJsonAsync($"/api/apps/{_app}");
+        Assert.Equal(["local", "nas"], app.GetProperty("hosts").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("1", app.GetProperty("variables").GetProperty("TAG").GetString());
+        Assert.Equal(["local"], app.GetProperty("policy").GetProperty("approvalHosts").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["registry.example:5000"], app.GetProperty("secrets").GetProperty("registryPasswordsSet").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
     public async Task On_the_host_page_an_admin_rotates_the_credential_revokes_the_host_and_issues_a_new_join_token()
     {
         var console = _console!;

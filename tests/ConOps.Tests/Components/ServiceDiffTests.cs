@@ -40,7 +40,7 @@ public sealed class ServiceDiffTests : IAsyncLifetime
 
         var memory = table.Find("[data-testid='field-nas-web-resources.memoryBytes']");
         Assert.Contains("conops-drifted", memory.ClassList);
-        Assert.Equal(["resources.memoryBytes", "134217728", "268435456"], memory.Children.Select(c => c.TextContent));
+        Assert.Equal(["resources.memoryBytes", "134217728 (128 MiB)", "268435456 (256 MiB)"], memory.Children.Select(c => c.TextContent));
         var greeting = table.Find("[data-testid='field-nas-web-environment.GREETING']");
         Assert.Equal(["environment.GREETING", "hello", "differs (value not shown)"], greeting.Children.Select(c => c.TextContent));
         var added = table.Find("[data-testid='field-nas-web-environment.DEBUG']");
@@ -66,4 +66,34 @@ public sealed class ServiceDiffTests : IAsyncLifetime
         Assert.Equal("differs", table.Find("[data-testid='field-nas-web-restart']").Children[2].TextContent);
         Assert.Equal("web:1", table.Find("[data-testid='field-nas-web-image']").Children[2].TextContent);
     }
+
+    [Fact]
+    public void A_limit_set_by_hand_shows_its_size_and_a_changed_image_shows_what_runs()
+    {
+        // Given a service whose image changed in Git while the old container still runs with a memory limit set by hand
+        var spec = new ServiceSpec { Name = "web", Image = "registry.local/web:2" };
+        var live = new ServiceStatus { App = "shop", Service = "web", ContainerId = "abc", Image = "registry.local/web:1", ConfigHash = "v1:sha256:old" };
+        live.DriftedFields.AddRange(["image", "resources.memory"]);
+        live.LiveValues.Add("resources.memory", "67108864");
+
+        var table = _bunit.Render<ServiceDiff>(p => p
+            .Add(d => d.Host, "nas")
+            .Add(d => d.Service, new DesiredService { Spec = spec, ConfigHash = "v1:sha256:new" })
+            .Add(d => d.Live, live)
+            .Add(d => d.DriftedFields, [.. live.DriftedFields]));
+
+        // Then the image row shows the image that runs, and the limit Git does not set reads as a size
+        Assert.Equal(["image", "registry.local/web:2", "registry.local/web:1"], table.Find("[data-testid='field-nas-web-image']").Children.Select(c => c.TextContent));
+        Assert.Equal(["resources.memory", "not in Git", "67108864 (64 MiB)"], table.Find("[data-testid='field-nas-web-resources.memory']").Children.Select(c => c.TextContent));
+    }
+
+    [Theory]
+    [InlineData("resources.memoryBytes", "1536", "1536 (1.5 KiB)")]
+    [InlineData("resources.memswapBytes", "2147483648", "2147483648 (2 GiB)")]
+    [InlineData("shmSize", "67108864", "67108864 (64 MiB)")]
+    [InlineData("resources.memoryBytes", "512", "512")]
+    [InlineData("resources.cpus", "1073741824", "1073741824")]
+    [InlineData("resources.memory", "unlimited", "unlimited")]
+    public void Byte_counts_read_as_sizes(string path, string value, string shown) =>
+        Assert.Equal(shown, SpecFields.Display(path, value));
 }

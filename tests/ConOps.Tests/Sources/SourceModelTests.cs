@@ -64,6 +64,8 @@ public sealed class SourceModelTests
         Assert.False(GitRepositories.Explain("u", "Host key verification failed.").Transient);
         Assert.Contains("known_hosts", GitRepositories.Explain("u", "Host key verification failed.").Message, StringComparison.Ordinal);
         Assert.True(GitRepositories.Explain("u", "failed to connect to 10.0.0.1: Connection refused").Transient);
+        Assert.False(GitRepositories.Explain("/srv/git/missing.git", "unsupported URL protocol").Transient);
+        Assert.Contains("no Git repository at that path", GitRepositories.Explain("/srv/git/missing.git", "unsupported URL protocol").Message, StringComparison.Ordinal);
     }
 
     [Fact]

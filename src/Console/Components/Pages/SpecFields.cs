@@ -32,6 +32,30 @@ public static class SpecFields
         value.Any(char.IsControl) ? string.Concat(value.Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString())) : value;
 
     /// <summary>
+    /// A value as the diff shows it: control characters made visible, and a byte count (memory limits, swap,
+    /// shm size) followed by its size in KiB/MiB/GiB, e.g. <c>67108864 (64 MiB)</c>.
+    /// </summary>
+    public static string Display(string path, string value)
+    {
+        var name = path[(path.LastIndexOf('.') + 1)..];
+        var isBytes = name.Contains("memory", StringComparison.OrdinalIgnoreCase) || name.Contains("memswap", StringComparison.OrdinalIgnoreCase)
+            || name.Contains("shm", StringComparison.OrdinalIgnoreCase) || name.EndsWith("Bytes", StringComparison.Ordinal);
+        if (!isBytes || !long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bytes) || bytes < 1024)
+        {
+            return Visible(value);
+        }
+        string[] units = ["KiB", "MiB", "GiB", "TiB"];
+        var size = bytes / 1024.0;
+        var unit = 0;
+        while (size >= 1024 && unit < units.Length - 1)
+        {
+            size /= 1024;
+            unit++;
+        }
+        return $"{value} ({size.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} {units[unit]})";
+    }
+
+    /// <summary>
     /// True when a drifted-field word from the agent names this field: either the same top-level field
     /// (<c>environment</c> covers <c>environment.GREETING</c>) or the same path.
     /// </summary>
