@@ -1,3 +1,4 @@
+using System.Text.Json;
 using ConOps.Contract;
 using Docker.DotNet;
 using Docker.DotNet.Models;
@@ -122,17 +123,25 @@ public static class EngineErrors
     public static string Message(DockerApiException ex)
     {
         var body = ex.ResponseBody;
-        const string marker = "\"message\":\"";
-        var start = body?.IndexOf(marker, StringComparison.Ordinal) ?? -1;
-        if (start >= 0)
+        if (string.IsNullOrWhiteSpace(body))
         {
-            start += marker.Length;
-            var end = body!.IndexOf('"', start);
-            if (end > start)
+            return $"{(int)ex.StatusCode} {ex.StatusCode}";
+        }
+        // The engine answers {"message": "..."}; the message itself often quotes a URL or a reference.
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            if (json.RootElement.ValueKind == JsonValueKind.Object
+                && json.RootElement.TryGetProperty("message", out var message)
+                && message.ValueKind == JsonValueKind.String)
             {
-                return body[start..end];
+                return message.GetString()!.Trim();
             }
         }
-        return string.IsNullOrWhiteSpace(body) ? $"{(int)ex.StatusCode} {ex.StatusCode}" : body.Trim();
+        catch (JsonException)
+        {
+            // Not JSON (a proxy's page, say): show it as it came.
+        }
+        return body.Trim();
     }
 }

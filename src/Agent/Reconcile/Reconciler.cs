@@ -252,8 +252,9 @@ public sealed partial class Reconciler : BackgroundService
         return plan;
     }
 
+    // The policy counts: a change of policy alone is a release the console waits to see applied.
     private static string Fingerprint(AppDesiredState app) =>
-        app.Revision + "|" + string.Join(",", app.Services.Select(s => s.ConfigHash).Order(StringComparer.Ordinal));
+        $"{app.Revision}|self-heal={app.Policy?.SelfHeal}|prune={app.Policy?.Prune}|" + string.Join(",", app.Services.Select(s => s.ConfigHash).Order(StringComparer.Ordinal));
 
     /// <summary>
     /// One filtered list call per app, plus an inspect only for containers the cache does not know (new,

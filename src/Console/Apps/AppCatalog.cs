@@ -59,7 +59,8 @@ public sealed class AppCatalog(IDbContextFactory<ConOpsDb> dbs, AppSyncer syncer
         await db.SaveChangesAsync(ct);
         if (changed)
         {
-            syncer.Enqueue(app.Name, new SyncRequest(Force: true, Trigger: "manual"));
+            // History says where the change came from: a person (API, UI) or a declaration (configuration, fleet file).
+            syncer.Enqueue(app.Name, new SyncRequest(Force: true, Trigger: source is "config" or FleetFile.Source ? source : "manual"));
         }
         return app;
     }

@@ -61,6 +61,7 @@ public sealed partial class AgentHubService(
                         break;
                     case AgentMessage.KindOneofCase.ApplyResult:
                         await releases.CompleteAsync(host, message.ApplyResult, stop.Token);
+                        fleet.GenerationApplied(host, message.ApplyResult.Generation);
                         break;
                     case AgentMessage.KindOneofCase.LogChunk:
                         logs.OnChunk(session, message.LogChunk);

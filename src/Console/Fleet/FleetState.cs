@@ -112,6 +112,16 @@ public sealed class FleetState(TimeProvider time)
         }
     }
 
+    /// <summary>The agent applied a generation of the host's desired state.</summary>
+    public void GenerationApplied(string host, long generation)
+    {
+        if (_hosts.TryGetValue(host, out var view) && generation > view.AppliedGeneration)
+        {
+            _hosts[host] = view with { AppliedGeneration = generation };
+            Notify();
+        }
+    }
+
     public void HostDisconnected(string host)
     {
         if (_hosts.TryGetValue(host, out var view))

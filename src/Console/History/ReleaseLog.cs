@@ -98,7 +98,8 @@ public sealed class ReleaseLog(IDbContextFactory<ConOpsDb> dbs, TimeProvider tim
                 Host = host,
                 Generation = result.Generation,
                 Revision = result.Revision,
-                Trigger = result.Trigger,
+                // The agent applied a generation nobody opened a release for: a retry after a failure or a restart.
+                Trigger = result.Trigger == "deploy" ? "retry" : result.Trigger,
                 CreatedAt = result.StartedAt?.ToDateTimeOffset() ?? time.GetUtcNow(),
             };
             db.Releases.Add(release);
