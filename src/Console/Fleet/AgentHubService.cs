@@ -19,6 +19,7 @@ public sealed partial class AgentHubService(
     HostEnrollment enrollment,
     LogHub logs,
     IOptions<ConsoleOptions> options,
+    IHostApplicationLifetime lifetime,
     ILogger<AgentHubService> log) : AgentHub.AgentHubBase
 {
     public override async Task<EnrollResponse> Enroll(EnrollRequest request, ServerCallContext context)
@@ -42,7 +43,8 @@ public sealed partial class AgentHubService(
         hello.HostName = host;
 
         using var session = sessions.Open(host);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, session.Closed);
+        // Stopping ends every session at once: otherwise the open streams hold the shutdown for its whole timeout.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, session.Closed, lifetime.ApplicationStopping);
         fleet.HostConnected(hello);
         LogConnected(host, hello.AgentVersion, hello.EngineVersion, hello.LastAppliedGeneration);
 
@@ -71,7 +73,7 @@ public sealed partial class AgentHubService(
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            // Timed out, revoked, or replaced by a newer session of the same host.
+            // Timed out, revoked, replaced by a newer session of the same host, or the console is stopping.
         }
         finally
         {
