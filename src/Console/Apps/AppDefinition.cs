@@ -78,6 +78,10 @@ public sealed partial class AppDefinition
         {
             errors["repoUrl"] = ["Do not put credentials in the URL (they would show in logs and the API); give them under 'git'."];
         }
+        else if (UrlScheme().Match(RepoUrl) is { Success: true } scheme && !KnownSchemes.Contains(scheme.Groups[1].Value.ToLowerInvariant()))
+        {
+            errors["repoUrl"] = [$"'{scheme.Groups[1].Value}://' is not a Git transport ConOps speaks: use https://, http://, ssh://, git://, file://, user@host:path or a local path."];
+        }
         if (new[] { Branch, Tag, Commit }.Count(v => v is not null) > 1)
         {
             errors["ref"] = ["Give only one of branch, tag and commit."];
@@ -163,6 +167,11 @@ public sealed partial class AppDefinition
 
     [GeneratedRegex("^[a-zA-Z][a-zA-Z0-9+.-]*://[^/@]*:[^/@]*@")]
     private static partial Regex UrlWithPassword();
+
+    [GeneratedRegex("^([a-zA-Z][a-zA-Z0-9+.-]*)://")]
+    private static partial Regex UrlScheme();
+
+    private static readonly HashSet<string> KnownSchemes = ["http", "https", "ssh", "git", "file"];
 }
 
 public enum GitRefKind

@@ -49,6 +49,23 @@ public sealed class SourceModelTests
     }
 
     [Theory]
+    [InlineData("hxxp://git.example.com/a.git", false)]
+    [InlineData("ftp://git.example.com/a.git", false)]
+    [InlineData("HTTPS://git.example.com/a.git", true)]
+    [InlineData("file:///srv/git/a.git", true)]
+    [InlineData("git@github.com:org/app.git", true)]
+    public void A_transport_ConOps_does_not_speak_is_refused_when_the_app_is_saved(string url, bool accepted)
+    {
+        var errors = new AppDefinition { Name = "web", RepoUrl = url, Hosts = ["local"] }.Validate();
+
+        Assert.Equal(accepted, !errors.ContainsKey("repoUrl"));
+        if (!accepted)
+        {
+            Assert.Contains("is not a Git transport", errors["repoUrl"][0], StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
     [InlineData("ssh://git@host:2222/srv/app.git", true)]
     [InlineData("git@github.com:org/app.git", true)]
     [InlineData("https://github.com/org/app.git", false)]
