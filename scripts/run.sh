@@ -19,6 +19,7 @@ if [ ! -d "$demo/.git" ]; then
 services:
   web:
     image: conops-test/web:1
+    pull_policy: never   # built on this machine by scripts/testenv.sh, in no registry: nothing to resolve or pull
     command: ["sh", "-c", 'echo "$$GREETING" > /tmp/index.html && exec httpd -f -p 8080 -h /tmp']
     environment:
       GREETING: hello
