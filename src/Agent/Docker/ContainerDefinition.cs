@@ -16,6 +16,9 @@ public static class ContainerDefinition
     /// <summary>Compose's default mode for secrets and configs (0444).</summary>
     public const uint DefaultFileMode = 292;
 
+    /// <summary>0555: a repository file Git marks executable, mounted read-only.</summary>
+    public const uint ExecutableFileMode = 365;
+
     /// <param name="app">The app the service belongs to.</param>
     /// <param name="desired">The service.</param>
     /// <param name="name">The container's name.</param>
@@ -239,7 +242,7 @@ public static class ContainerDefinition
                     });
                     break;
                 case "bind" when ProjectFolder.FromFileStore(m):
-                    mounts.Add(new DockerMount { Type = "bind", Source = files(m.ContentDigest, 0, "", ""), Target = m.Target, ReadOnly = m.ReadOnly });
+                    mounts.Add(new DockerMount { Type = "bind", Source = files(m.ContentDigest, m.Executable ? ExecutableFileMode : 0, "", ""), Target = m.Target, ReadOnly = m.ReadOnly });
                     break;
                 case "bind" when m.CreateHostPath:
                     var options = new List<string> { m.ReadOnly ? "ro" : "rw" };

@@ -64,15 +64,15 @@ public sealed class ProjectFolder(IOptions<AgentOptions> options, FileStore file
                 {
                     if (!FromFileStore(mount))
                     {
-                        wanted[mount.ProjectPath] = mount.ContentDigest;
+                        wanted[mount.ProjectPath] = Entry(mount.ContentDigest, mount.Executable);
                     }
                 }
                 else if (spec.SourceDigests.TryGetValue(mount.ProjectPath, out var listing) && contents.TryGetValue(listing, out var folder))
                 {
                     Directory.CreateDirectory(path);
-                    foreach (var (relative, digest) in Listing(folder))
+                    foreach (var (relative, digest, executable) in Listing(folder))
                     {
-                        wanted[mount.ProjectPath is "." ? relative : mount.ProjectPath + "/" + relative] = digest;
+                        wanted[mount.ProjectPath is "." ? relative : mount.ProjectPath + "/" + relative] = Entry(digest, executable);
                     }
                 }
                 else if (mount.CreateHostPath && !File.Exists(path))
@@ -83,10 +83,10 @@ public sealed class ProjectFolder(IOptions<AgentOptions> options, FileStore file
         }
 
         var tracked = ReadTracked(app.App);
-        foreach (var (relative, digest) in wanted)
+        foreach (var (relative, entry) in wanted)
         {
             var path = Locate(root, relative);
-            if (tracked.TryGetValue(relative, out var written) && written == digest && File.Exists(path))
+            if (tracked.TryGetValue(relative, out var written) && written == entry && File.Exists(path))
             {
                 continue; // unchanged in the repository: what the app did to it since stays
             }
@@ -96,18 +96,20 @@ public sealed class ProjectFolder(IOptions<AgentOptions> options, FileStore file
             }
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var temp = path + ".conops-tmp";
+            var (digest, executable) = Parse(entry);
             File.Copy(files.Locate(digest, 0), temp, overwrite: true);
             if (!OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+                var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+                File.SetUnixFileMode(temp, executable ? mode | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute : mode);
             }
             File.Move(temp, path, overwrite: true);
         }
-        foreach (var (relative, digest) in tracked.Where(t => !wanted.ContainsKey(t.Key)))
+        foreach (var (relative, entry) in tracked.Where(t => !wanted.ContainsKey(t.Key)))
         {
             // Dropped from the repository: remove it unless someone changed it since it was written.
             var path = Locate(root, relative);
-            if (File.Exists(path) && Digest(path) == digest)
+            if (File.Exists(path) && Digest(path) == Parse(entry).Digest)
             {
                 File.Delete(path);
             }
@@ -115,19 +117,29 @@ public sealed class ProjectFolder(IOptions<AgentOptions> options, FileStore file
         WriteTracked(app.App, wanted);
     }
 
-    /// <summary>Parses a folder listing the console sends: lines of "path in folder", NUL, "sha256:hex".</summary>
-    private static IEnumerable<(string Relative, string Digest)> Listing(FileContent folder)
+    /// <summary>
+    /// Parses a folder listing the console sends: lines of "path in folder", NUL, "sha256:hex", and NUL "x" for a
+    /// file Git marks executable.
+    /// </summary>
+    private static IEnumerable<(string Relative, string Digest, bool Executable)> Listing(FileContent folder)
     {
         foreach (var line in Encoding.UTF8.GetString(folder.Content.Span).Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var parts = line.Split('\0');
-            if (parts.Length != 2 || parts[0].Length == 0 || parts[0].StartsWith('/') || parts[0].Split('/').Any(s => s is "" or "." or ".."))
+            if (parts.Length is not (2 or 3) || (parts.Length == 3 && parts[2] != "x")
+                || parts[0].Length == 0 || parts[0].StartsWith('/') || parts[0].Split('/').Any(s => s is "" or "." or ".."))
             {
                 throw new InvalidOperationException($"the folder listing {folder.Origin} has a malformed line");
             }
-            yield return (parts[0], parts[1]);
+            yield return (parts[0], parts[1], parts.Length == 3);
         }
     }
+
+    // What the app folder tracks per file: its digest, with "+x" when it is executable (a mode change rewrites it).
+    private static string Entry(string digest, bool executable) => executable ? digest + "+x" : digest;
+
+    private static (string Digest, bool Executable) Parse(string entry) =>
+        entry.EndsWith("+x", StringComparison.Ordinal) ? (entry[..^2], true) : (entry, false);
 
     private Dictionary<string, string> ReadTracked(string app)
     {

@@ -101,7 +101,8 @@ internal sealed class ProjectFiles(string rootDirectory)
 
     /// <summary>
     /// Captures a bind-mounted repository folder for the agent: each file's content, and a listing of the folder
-    /// (one line per file: its path relative to the folder, a NUL, its digest) whose digest is returned. An edit
+    /// (one line per file: its path relative to the folder, a NUL, its digest, and NUL "x" when it is executable)
+    /// whose digest is returned. An edit
     /// inside the folder therefore changes the listing's digest and the service's hash, and the agent can write
     /// the folder's files into its own copy of the app folder.
     /// </summary>
@@ -125,10 +126,19 @@ internal sealed class ProjectFiles(string rootDirectory)
             }
             var relative = Path.GetRelativePath(fullPath, file).Replace(Path.DirectorySeparatorChar, '/');
             var digest = Capture(Read(file, where, "bind-mounted file"), Display(file), where);
-            lines.Append(relative).Append('\0').Append(digest).Append('\n');
+            lines.Append(relative).Append('\0').Append(digest);
+            if (IsExecutable(file))
+            {
+                lines.Append("\0x"); // only then: listings of folders without executables keep their digest
+            }
+            lines.Append('\n');
         }
         return Capture(Encoding.UTF8.GetBytes(lines.ToString()), Display(fullPath) + "/ (folder listing)", where);
     }
+
+    /// <summary>Git's executable bit, as the checkout keeps it.</summary>
+    public static bool IsExecutable(string file) =>
+        !OperatingSystem.IsWindows() && (File.GetUnixFileMode(file) & UnixFileMode.UserExecute) != 0;
 
     public static string Digest(byte[] content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
 

@@ -188,6 +188,7 @@ internal sealed partial class ServiceReader
         if (File.Exists(full))
         {
             mount.ContentDigest = project.Files.Capture(project.Files.Read(full, where, "bind-mounted file"), project.Files.Display(full), where);
+            mount.Executable = ProjectFiles.IsExecutable(full);
         }
         else if (Directory.Exists(full))
         {

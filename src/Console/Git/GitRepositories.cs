@@ -288,6 +288,11 @@ public sealed class GitRepositories(IOptions<ConsoleOptions> options, SshCommand
                     {
                         content.CopyTo(file);
                     }
+                    if (entry.Mode == Mode.ExecutableFile && !OperatingSystem.IsWindows())
+                    {
+                        // Scripts mounted from the repository must stay runnable.
+                        File.SetUnixFileMode(destination, File.GetUnixFileMode(destination) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+                    }
                     break;
                 default:
                     // Symbolic links and submodules could point outside the checkout: not exported.
