@@ -60,10 +60,15 @@ public static partial class ConsoleBrowser
             ? matches[^1].Groups[1].Value
             : throw new InvalidOperationException("The console did not print a setup code:\n" + console.Log);
 
-    /// <summary>Saves a screenshot in docs/screenshots (kept current for the README) and returns its path.</summary>
+    /// <summary>
+    /// Saves a screenshot and returns its path: in artifacts/screenshots, so a test run leaves the tree clean, or in
+    /// docs/screenshots (what the README shows) when CONOPS_UPDATE_SCREENSHOTS=1 asks to refresh them.
+    /// </summary>
     public static async Task<string> ScreenshotAsync(IPage page, string name, bool fullPage = false)
     {
-        var folder = Path.Combine(TestEnvironment.RepoRoot, "docs", "screenshots");
+        var folder = Environment.GetEnvironmentVariable("CONOPS_UPDATE_SCREENSHOTS") == "1"
+            ? Path.Combine(TestEnvironment.RepoRoot, "docs", "screenshots")
+            : Path.Combine(TestEnvironment.RepoRoot, "artifacts", "screenshots");
         Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, name + ".png");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = fullPage });

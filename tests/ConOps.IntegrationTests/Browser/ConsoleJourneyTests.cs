@@ -10,7 +10,7 @@ namespace ConOps.IntegrationTests.Ui;
 /// <summary>
 /// A new user's first hour, in Debian's Chromium against the real console, its local agent and the real
 /// engine: set up the admin with the code from the log, add an app, watch it go green, break it by hand
-/// and watch it heal. Screenshots of every page land in docs/screenshots.
+/// and watch it heal. Screenshots of every page land in artifacts/screenshots (docs/screenshots with CONOPS_UPDATE_SCREENSHOTS=1).
 /// </summary>
 [Collection(RealEngine.Name)]
 public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifetime
