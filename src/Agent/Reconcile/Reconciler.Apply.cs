@@ -403,22 +403,28 @@ public sealed partial class Reconciler
             }
             var deadline = _time.GetUtcNow() + _options.DependencyTimeout;
             var condition = string.IsNullOrEmpty(dep.Condition) ? "service_started" : dep.Condition;
-            while (true)
+            var replicas = ManagedLabels.Replicas(depService.Spec);
+            // A scaled dependency is ready when every one of its replicas is, as with Compose.
+            for (var number = 1; number <= replicas; number++)
             {
-                var verdict = await DependencyMetAsync(ManagedLabels.ContainerName(app.App, depService.Spec), condition, ct);
-                if (verdict == "")
+                var which = replicas > 1 ? $"{dep.Service} (replica {number})" : dep.Service;
+                while (true)
                 {
-                    break;
+                    var verdict = await DependencyMetAsync(ManagedLabels.ContainerName(app.App, depService.Spec, number), condition, ct);
+                    if (verdict == "")
+                    {
+                        break;
+                    }
+                    if (verdict.StartsWith('!'))
+                    {
+                        throw new InvalidOperationException($"dependency {which} {verdict[1..]}");
+                    }
+                    if (_time.GetUtcNow() > deadline)
+                    {
+                        throw new TimeoutException($"dependency {which} {verdict} after {_options.DependencyTimeout.TotalSeconds:0} s ({condition})");
+                    }
+                    await Task.Delay(TimeSpan.FromMilliseconds(250), _time, ct);
                 }
-                if (verdict.StartsWith('!'))
-                {
-                    throw new InvalidOperationException($"dependency {dep.Service} {verdict[1..]}");
-                }
-                if (_time.GetUtcNow() > deadline)
-                {
-                    throw new TimeoutException($"dependency {dep.Service} {verdict} after {_options.DependencyTimeout.TotalSeconds:0} s ({condition})");
-                }
-                await Task.Delay(TimeSpan.FromMilliseconds(250), _time, ct);
             }
         }
     }
