@@ -19,4 +19,24 @@ public sealed class ConsoleOptions
 
     /// <summary>A host is offline when nothing arrived from its agent for this long.</summary>
     public TimeSpan AgentTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Creates the data directory, readable by the console's user only when it is new (it holds the database,
+    /// the keys that decrypt its secrets and the agents' TLS key). An existing directory keeps its permissions.
+    /// </summary>
+    public static void EnsureDataDirectory(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return;
+        }
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+        }
+        else
+        {
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
 }

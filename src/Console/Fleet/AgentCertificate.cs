@@ -27,7 +27,7 @@ public sealed class AgentCertificate(X509Certificate2 certificate, string source
         {
             return new AgentCertificate(LoadConfigured(configured), configured.Path);
         }
-        Directory.CreateDirectory(dataDirectory);
+        ConsoleOptions.EnsureDataDirectory(dataDirectory);
         var path = Path.Combine(dataDirectory, GeneratedFileName);
         if (File.Exists(path))
         {

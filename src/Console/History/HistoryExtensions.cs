@@ -11,7 +11,7 @@ public static class HistoryExtensions
         services.AddDbContextFactory<ConOpsDb>((sp, db) =>
         {
             var dataDirectory = sp.GetRequiredService<IOptions<ConsoleOptions>>().Value.DataDirectory;
-            Directory.CreateDirectory(dataDirectory);
+            ConsoleOptions.EnsureDataDirectory(dataDirectory);
             db.UseSqlite($"Data Source={Path.Combine(dataDirectory, "conops.db")}");
         });
         services.AddSingleton<ReleaseLog>();
