@@ -45,7 +45,7 @@ public sealed class WebhookSecret(IDataProtectionProvider protection, IOptions<C
         }
         lock (_gate)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
+            ConsoleOptions.EnsureDataDirectory(Path.GetDirectoryName(FilePath)!);
             var temporary = FilePath + ".tmp";
             File.WriteAllText(temporary, _protector.Protect(secret));
             if (!OperatingSystem.IsWindows())
