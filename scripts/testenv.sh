@@ -151,6 +151,7 @@ ensure_packages() {
   command -v dockerd >/dev/null 2>&1 || pkgs+=(docker.io)
   command -v docker >/dev/null 2>&1 || pkgs+=(docker.io)
   dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || pkgs+=(busybox-static)
+  command -v docker-compose >/dev/null 2>&1 || pkgs+=(docker-compose)
   command -v docker-registry >/dev/null 2>&1 || pkgs+=(docker-registry)
   command -v htpasswd >/dev/null 2>&1 || pkgs+=(apache2-utils)
   [ -x /usr/sbin/sshd ] || pkgs+=(openssh-server)

@@ -1,7 +1,6 @@
 using ConOps.Agent.Connection;
 using ConOps.Agent.Docker;
 using ConOps.Agent.Reconcile;
-using Docker.DotNet;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -19,6 +18,7 @@ public static class AgentServiceCollectionExtensions
             .Bind(configuration.GetSection(section))
             .Validate(o => Uri.TryCreate(o.ConsoleUrl, UriKind.Absolute, out _), "ConOps:Agent:ConsoleUrl must be an absolute URL such as https://console.lan:8081")
             .Validate(o => !string.IsNullOrWhiteSpace(o.HostName), "ConOps:Agent:HostName must not be empty")
+            .Validate(o => Uri.TryCreate(o.DockerEndpoint, UriKind.Absolute, out var engine) && engine.Scheme is "unix" or "tcp" or "http", "ConOps:Agent:DockerEndpoint must be unix:///path/to/docker.sock or tcp://host:port")
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "ConOps:Agent:DataDirectory must not be empty")
             .Validate(o => o.ReconcileInterval >= TimeSpan.FromSeconds(1), "ConOps:Agent:ReconcileInterval must be at least 1 second")
             .Validate(o => o.StabilizationWindow >= TimeSpan.Zero && o.HealthyTimeout > TimeSpan.Zero && o.DependencyTimeout > TimeSpan.Zero, "ConOps:Agent:StabilizationWindow, HealthyTimeout and DependencyTimeout must be positive")
@@ -26,8 +26,7 @@ public static class AgentServiceCollectionExtensions
             .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<IDockerClient>(sp =>
-            new DockerClientBuilder().WithEndpoint(new Uri(sp.GetRequiredService<IOptions<AgentOptions>>().Value.DockerEndpoint)).Build());
+        services.AddSingleton(sp => new EngineClient(sp.GetRequiredService<IOptions<AgentOptions>>().Value.DockerEndpoint));
         services.AddSingleton<AgentIdentity>();
         services.AddSingleton<AgentOutbox>();
         services.AddSingleton<Logs.LogStreams>();

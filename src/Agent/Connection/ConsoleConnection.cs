@@ -1,8 +1,8 @@
+using ConOps.Agent.Docker;
 using ConOps.Agent.Logs;
 using ConOps.Agent.Reconcile;
 using ConOps.Contract;
 using ConOps.Shared;
-using Docker.DotNet;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
@@ -24,7 +24,7 @@ public sealed partial class ConsoleConnection(
     ServiceStatusBook statuses,
     AgentOutbox outbox,
     LogStreams logs,
-    IDockerClient docker,
+    EngineClient engine,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
     ILogger<ConsoleConnection> log) : BackgroundService
@@ -112,14 +112,14 @@ public sealed partial class ConsoleConnection(
         var headers = new Metadata { { "authorization", "Bearer " + credential.Credential } };
         using var call = client.Connect(headers, cancellationToken: session.Token);
 
-        var version = await docker.System.GetVersionAsync(session.Token);
+        var version = await engine.VersionAsync(session.Token);
         var hello = new Hello
         {
             AgentId = identity.Id,
             HostName = credential.HostName,
             AgentVersion = AgentIdentity.Version,
             EngineVersion = version.Version,
-            EngineApiVersion = version.APIVersion,
+            EngineApiVersion = version.ApiVersion,
             LastAppliedGeneration = desired.Current.Generation,
         };
         hello.Capabilities.AddRange(["self-heal", "prune", "logs", "rotate-credential"]);

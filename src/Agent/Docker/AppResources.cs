@@ -1,6 +1,4 @@
 using ConOps.Contract;
-using Docker.DotNet;
-using Docker.DotNet.Models;
 using NetworkSpec = ConOps.Contract.NetworkSpec;
 
 namespace ConOps.Agent.Docker;
@@ -10,7 +8,7 @@ namespace ConOps.Agent.Docker;
 /// (so Compose and ConOps see the same objects). Only called when containers are about to be created or
 /// started, so a converged app costs no extra engine calls.
 /// </summary>
-public sealed partial class AppResources(IDockerClient docker, ILogger<AppResources> log)
+public sealed partial class AppResources(EngineClient engine, ILogger<AppResources> log)
 {
     /// <summary>The networks the app's services attach to: declared ones plus the implicit default.</summary>
     public static IReadOnlyList<NetworkSpec> NetworksNeeded(AppDesiredState app)
@@ -32,7 +30,7 @@ public sealed partial class AppResources(IDockerClient docker, ILogger<AppResour
         var needed = NetworksNeeded(app);
         if (needed.Count > 0)
         {
-            var existing = (await docker.Networks.ListNetworksAsync(new NetworksListParameters(), ct))
+            var existing = (await engine.ListNetworksAsync([], ct))
                 .Select(n => n.Name)
                 .ToHashSet(StringComparer.Ordinal);
             foreach (var network in needed)
@@ -59,7 +57,7 @@ public sealed partial class AppResources(IDockerClient docker, ILogger<AppResour
                 labels[key] = value;
             }
             // Creating an existing local volume returns it unchanged: no need to list first.
-            await docker.Volumes.CreateAsync(new VolumesCreateParameters
+            await engine.CreateVolumeAsync(new VolumeCreateRequest
             {
                 Name = string.IsNullOrEmpty(volume.EngineName) ? $"{app.App}_{volume.Name}" : volume.EngineName,
                 Driver = string.IsNullOrEmpty(volume.Driver) ? "local" : volume.Driver,
@@ -77,7 +75,7 @@ public sealed partial class AppResources(IDockerClient docker, ILogger<AppResour
         {
             labels[key] = value;
         }
-        var parameters = new NetworksCreateParameters
+        var request = new NetworkCreateRequest
         {
             Name = name,
             Driver = string.IsNullOrEmpty(network.Driver) ? "bridge" : network.Driver,
@@ -86,14 +84,14 @@ public sealed partial class AppResources(IDockerClient docker, ILogger<AppResour
             Attachable = network.Attachable,
             EnableIPv6 = network.EnableIpv6 ? true : null,
             Labels = labels,
-            IPAM = network.Subnets.Count == 0 ? null! : new IPAM { Driver = "default", Config = [.. network.Subnets.Select(s => new IPAMConfig { Subnet = s })] },
+            IPAM = network.Subnets.Count == 0 ? null! : new Ipam { Driver = "default", Config = [.. network.Subnets.Select(s => new IpamSubnet { Subnet = s })] },
         };
         try
         {
-            await docker.Networks.CreateNetworkAsync(parameters, ct);
+            await engine.CreateNetworkAsync(request, ct);
             LogCreated(app, name);
         }
-        catch (DockerApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.Conflict)
+        catch (EngineException ex) when (ex.StatusCode == System.Net.HttpStatusCode.Conflict)
         {
             // Created meanwhile by someone else under the same name: use it.
         }

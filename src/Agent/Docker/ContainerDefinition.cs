@@ -1,8 +1,5 @@
 using System.Globalization;
 using ConOps.Contract;
-using Docker.DotNet.Models;
-using DockerMount = Docker.DotNet.Models.Mount;
-using PortBinding = Docker.DotNet.Models.PortBinding;
 using ServiceSpec = ConOps.Contract.ServiceSpec;
 
 namespace ConOps.Agent.Docker;
@@ -26,7 +23,7 @@ public static class ContainerDefinition
     /// <param name="files">Where the file store keeps a mounted file.</param>
     /// <param name="projectFolder">The app's own folder on the host, which binds relative to the app folder mount.</param>
     /// <param name="composeFile">The Compose project file written for the app, for Compose's labels.</param>
-    public static CreateContainerParameters For(AppDesiredState app, DesiredService desired, string name, int number, FileLocator files, string projectFolder, string? composeFile = null)
+    public static ContainerCreateRequest For(AppDesiredState app, DesiredService desired, string name, int number, FileLocator files, string projectFolder, string? composeFile = null)
     {
         var spec = desired.Spec;
         var labels = new Dictionary<string, string>(spec.Labels, StringComparer.Ordinal);
@@ -56,7 +53,7 @@ public static class ContainerDefinition
         var (mounts, binds) = Mounts(spec, files, projectFolder);
         var endpoints = Endpoints(app, spec);
 
-        return new CreateContainerParameters
+        return new ContainerCreateRequest
         {
             Name = name,
             Image = ImageToRun(spec),
@@ -72,7 +69,7 @@ public static class ContainerDefinition
             Tty = spec.Tty,
             OpenStdin = spec.StdinOpen,
             StopSignal = NullIfEmpty(spec.StopSignal),
-            StopTimeout = spec.StopGracePeriod?.ToTimeSpan(),
+            StopTimeout = spec.StopGracePeriod is null ? null : (int)Math.Ceiling(spec.StopGracePeriod.ToTimeSpan().TotalSeconds),
             Healthcheck = Health(spec.Healthcheck),
             HostConfig = new HostConfig
             {
@@ -85,17 +82,17 @@ public static class ContainerDefinition
                 CapDrop = NullIfEmpty(spec.CapDrop),
                 Privileged = spec.Privileged,
                 SecurityOpt = NullIfEmpty(spec.SecurityOpt),
-                Devices = spec.Devices.Count == 0 ? null! : [.. spec.Devices.Select(d => new global::Docker.DotNet.Models.DeviceMapping
+                Devices = spec.Devices.Count == 0 ? null! : [.. spec.Devices.Select(d => new DeviceMapping
                 {
                     PathOnHost = d.HostPath,
                     PathInContainer = string.IsNullOrEmpty(d.ContainerPath) ? d.HostPath : d.ContainerPath,
                     CgroupPermissions = string.IsNullOrEmpty(d.Permissions) ? "rwm" : d.Permissions,
                 })],
-                DNS = NullIfEmpty(spec.Dns),
-                DNSSearch = NullIfEmpty(spec.DnsSearch),
+                Dns = NullIfEmpty(spec.Dns),
+                DnsSearch = NullIfEmpty(spec.DnsSearch),
                 ExtraHosts = NullIfEmpty(spec.ExtraHosts),
                 GroupAdd = NullIfEmpty(spec.GroupAdd),
-                Ulimits = spec.Ulimits.Count == 0 ? null! : [.. spec.Ulimits.OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => new global::Docker.DotNet.Models.Ulimit { Name = u.Key, Soft = u.Value.Soft, Hard = u.Value.Hard })],
+                Ulimits = spec.Ulimits.Count == 0 ? null! : [.. spec.Ulimits.OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => new Ulimit { Name = u.Key, Soft = u.Value.Soft, Hard = u.Value.Hard })],
                 Sysctls = spec.Sysctls.Count == 0 ? null! : new Dictionary<string, string>(spec.Sysctls, StringComparer.Ordinal),
                 LogConfig = spec.Logging is { Driver.Length: > 0 } logging
                     ? new LogConfig { Type = logging.Driver, Config = new Dictionary<string, string>(logging.Options, StringComparer.Ordinal) }
@@ -106,12 +103,12 @@ public static class ContainerDefinition
                 PidMode = NullIfEmpty(spec.Pid),
                 IpcMode = NullIfEmpty(spec.Ipc),
                 Tmpfs = spec.Tmpfs.Count == 0 ? null! : spec.Tmpfs.Select(t => t.Split(':', 2)).ToDictionary(p => p[0], p => p.Length == 2 ? p[1] : "", StringComparer.Ordinal),
-                NanoCPUs = (long)Math.Round((spec.Resources?.Cpus ?? 0) * 1e9),
+                NanoCpus = (long)Math.Round((spec.Resources?.Cpus ?? 0) * 1e9),
                 Memory = spec.Resources?.MemoryBytes ?? 0,
                 MemoryReservation = spec.Resources?.MemoryReservationBytes ?? 0,
                 MemorySwap = spec.Resources?.MemswapBytes ?? 0,
                 PidsLimit = spec.Resources is { PidsLimit: > 0 } r ? r.PidsLimit : null,
-                CPUShares = spec.Resources?.CpuShares ?? 0,
+                CpuShares = spec.Resources?.CpuShares ?? 0,
                 CpusetCpus = NullIfEmpty(spec.Resources?.Cpuset ?? ""),
             },
             NetworkingConfig = endpoints.Count == 0 ? null! : new NetworkingConfig
@@ -139,7 +136,7 @@ public static class ContainerDefinition
                 MacAddress = NullIfEmpty(a.MacAddress),
                 IPAMConfig = string.IsNullOrEmpty(a.Ipv4Address) && string.IsNullOrEmpty(a.Ipv6Address)
                     ? null!
-                    : new EndpointIPAMConfig { IPv4Address = NullIfEmpty(a.Ipv4Address), IPv6Address = NullIfEmpty(a.Ipv6Address) },
+                    : new EndpointIpamConfig { IPv4Address = NullIfEmpty(a.Ipv4Address), IPv6Address = NullIfEmpty(a.Ipv6Address) },
             }))
             .ToList();
     }
@@ -170,43 +167,43 @@ public static class ContainerDefinition
     {
         if (string.IsNullOrEmpty(restart) || restart == "no")
         {
-            return new RestartPolicy { Name = RestartPolicyKind.No };
+            return new RestartPolicy { Name = "no" };
         }
         var parts = restart.Split(':', 2);
         return parts[0] switch
         {
-            "always" => new RestartPolicy { Name = RestartPolicyKind.Always },
-            "unless-stopped" => new RestartPolicy { Name = RestartPolicyKind.UnlessStopped },
+            "always" => new RestartPolicy { Name = "always" },
+            "unless-stopped" => new RestartPolicy { Name = "unless-stopped" },
             "on-failure" => new RestartPolicy
             {
-                Name = RestartPolicyKind.OnFailure,
+                Name = "on-failure",
                 MaximumRetryCount = parts.Length == 2 && long.TryParse(parts[1], out var n) ? n : 0,
             },
             _ => throw new ArgumentException($"Unknown restart policy '{restart}'.", nameof(restart)),
         };
     }
 
-    private static (Dictionary<string, EmptyStruct> Exposed, Dictionary<string, IList<PortBinding>> Bindings) Ports(ServiceSpec spec)
+    private static (Dictionary<string, EmptyObject> Exposed, Dictionary<string, List<HostPortBinding>> Bindings) Ports(ServiceSpec spec)
     {
-        var exposed = new Dictionary<string, EmptyStruct>(StringComparer.Ordinal);
-        var bindings = new Dictionary<string, IList<PortBinding>>(StringComparer.Ordinal);
+        var exposed = new Dictionary<string, EmptyObject>(StringComparer.Ordinal);
+        var bindings = new Dictionary<string, List<HostPortBinding>>(StringComparer.Ordinal);
         foreach (var port in spec.Ports)
         {
             var key = $"{port.Target}/{(string.IsNullOrEmpty(port.Protocol) ? "tcp" : port.Protocol)}";
-            exposed[key] = default;
+            exposed[key] = new EmptyObject();
             if (!bindings.TryGetValue(key, out var list))
             {
                 bindings[key] = list = [];
             }
-            list.Add(new PortBinding
+            list.Add(new HostPortBinding
             {
-                HostIP = port.HostIp ?? "",
+                HostIp = port.HostIp ?? "",
                 HostPort = port.Published == 0 ? "" : port.Published.ToString(CultureInfo.InvariantCulture),
             });
         }
         foreach (var expose in spec.Expose)
         {
-            exposed[expose.Contains('/', StringComparison.Ordinal) ? expose : expose + "/tcp"] = default;
+            exposed[expose.Contains('/', StringComparison.Ordinal) ? expose : expose + "/tcp"] = new EmptyObject();
         }
         return (exposed, bindings);
     }
@@ -215,16 +212,16 @@ public static class ContainerDefinition
     /// Volumes, tmpfs and file mounts go through the Mounts API; binds that may create their host path go
     /// through Binds, which creates a missing folder as compose does.
     /// </summary>
-    private static (List<DockerMount> Mounts, List<string> Binds) Mounts(ServiceSpec spec, FileLocator files, string projectFolder)
+    private static (List<ContainerMount> Mounts, List<string> Binds) Mounts(ServiceSpec spec, FileLocator files, string projectFolder)
     {
-        var mounts = new List<DockerMount>();
+        var mounts = new List<ContainerMount>();
         var binds = new List<string>();
         foreach (var m in spec.Mounts)
         {
             switch (m.Type)
             {
                 case "volume":
-                    mounts.Add(new DockerMount
+                    mounts.Add(new ContainerMount
                     {
                         Type = "volume",
                         Source = NullIfEmpty(m.Source),
@@ -234,7 +231,7 @@ public static class ContainerDefinition
                     });
                     break;
                 case "tmpfs":
-                    mounts.Add(new DockerMount
+                    mounts.Add(new ContainerMount
                     {
                         Type = "tmpfs",
                         Target = m.Target,
@@ -242,7 +239,7 @@ public static class ContainerDefinition
                     });
                     break;
                 case "bind" when ProjectFolder.FromFileStore(m):
-                    mounts.Add(new DockerMount { Type = "bind", Source = files(m.ContentDigest, m.Executable ? ExecutableFileMode : 0, "", ""), Target = m.Target, ReadOnly = m.ReadOnly });
+                    mounts.Add(new ContainerMount { Type = "bind", Source = files(m.ContentDigest, m.Executable ? ExecutableFileMode : 0, "", ""), Target = m.Target, ReadOnly = m.ReadOnly });
                     break;
                 case "bind" when m.CreateHostPath:
                     var options = new List<string> { m.ReadOnly ? "ro" : "rw" };
@@ -257,7 +254,7 @@ public static class ContainerDefinition
                     binds.Add($"{BindSource(m, projectFolder)}:{m.Target}:{string.Join(',', options)}");
                     break;
                 case "bind":
-                    mounts.Add(new DockerMount
+                    mounts.Add(new ContainerMount
                     {
                         Type = "bind",
                         Source = BindSource(m, projectFolder),
@@ -277,7 +274,7 @@ public static class ContainerDefinition
             {
                 throw new ArgumentException($"service {spec.Name}: external secret/config '{file.Mount.Source}' is not available on a single Docker host; give it a file or content");
             }
-            mounts.Add(new DockerMount
+            mounts.Add(new ContainerMount
             {
                 Type = "bind",
                 Source = files(file.Mount.ContentDigest, file.Mount.Mode == 0 ? DefaultFileMode : file.Mount.Mode, file.Mount.Uid, file.Mount.Gid),
@@ -296,7 +293,10 @@ public static class ContainerDefinition
     private static uint OctalAsWritten(uint written) =>
         Convert.ToUInt32(written.ToString(CultureInfo.InvariantCulture), 8);
 
-    private static HealthcheckConfig Health(Healthcheck? health)
+    private static long? Nanoseconds(Google.Protobuf.WellKnownTypes.Duration? duration) =>
+        duration is null ? null : duration.ToTimeSpan().Ticks * 100;
+
+    private static HealthConfig Health(Healthcheck? health)
     {
         if (health is null)
         {
@@ -304,15 +304,15 @@ public static class ContainerDefinition
         }
         if (health.Disable)
         {
-            return new HealthcheckConfig { Test = ["NONE"] };
+            return new HealthConfig { Test = ["NONE"] };
         }
-        return new HealthcheckConfig
+        return new HealthConfig
         {
             Test = health.Test.Count > 0 ? [.. health.Test] : null!,
-            Interval = health.Interval?.ToTimeSpan(),
-            Timeout = health.Timeout?.ToTimeSpan(),
-            StartPeriod = health.StartPeriod?.ToTimeSpan(),
-            StartInterval = health.StartInterval?.ToTimeSpan(),
+            Interval = Nanoseconds(health.Interval),
+            Timeout = Nanoseconds(health.Timeout),
+            StartPeriod = Nanoseconds(health.StartPeriod),
+            StartInterval = Nanoseconds(health.StartInterval),
             Retries = health.Retries == 0 ? null : health.Retries,
         };
     }

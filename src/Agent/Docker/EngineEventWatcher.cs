@@ -1,7 +1,5 @@
 using ConOps.Agent.Reconcile;
 using ConOps.Shared;
-using Docker.DotNet;
-using Docker.DotNet.Models;
 
 namespace ConOps.Agent.Docker;
 
@@ -10,7 +8,7 @@ namespace ConOps.Agent.Docker;
 /// are changed, drops their cached inspect and enqueues a reconcile of their app at once instead of waiting
 /// for the periodic pass. Reconnects (with backoff) when the engine restarts.
 /// </summary>
-public sealed partial class EngineEventWatcher(IDockerClient docker, Reconciler reconciler, InspectCache cache, TimeProvider time, ILogger<EngineEventWatcher> log) : BackgroundService
+public sealed partial class EngineEventWatcher(EngineClient engine, Reconciler reconciler, InspectCache cache, TimeProvider time, ILogger<EngineEventWatcher> log) : BackgroundService
 {
     // Every event that changes what an inspect would say, or that means the container may need healing.
     private static readonly string[] Triggers = ["die", "stop", "kill", "destroy", "oom", "update", "health_status", "rename", "start", "pause", "unpause", "restart"];
@@ -22,19 +20,10 @@ public sealed partial class EngineEventWatcher(IDockerClient docker, Reconciler 
         {
             try
             {
-                var parameters = new ContainerEventsParameters
-                {
-                    Filters = new Dictionary<string, IDictionary<string, bool>>
-                    {
-                        ["type"] = new Dictionary<string, bool> { ["container"] = true },
-                        ["label"] = new Dictionary<string, bool> { [ManagedLabels.ManagedFilter] = true },
-                        ["event"] = Triggers.ToDictionary(e => e, _ => true),
-                    },
-                };
                 // Anything may have happened while we were not listening (the engine may even have restarted).
                 cache.Clear();
                 reconciler.Enqueue(CoalescingQueue.AllApps);
-                await docker.System.MonitorEventsAsync(parameters, new Progress<Message>(OnEvent), stoppingToken);
+                await engine.MonitorEventsAsync([ManagedLabels.ManagedFilter], Triggers, OnEvent, stoppingToken);
                 delay = TimeSpan.FromSeconds(1);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
@@ -46,16 +35,16 @@ public sealed partial class EngineEventWatcher(IDockerClient docker, Reconciler 
         }
     }
 
-    private void OnEvent(Message message)
+    private void OnEvent(EventMessage message)
     {
-        if (message.Actor?.ID is { Length: > 0 } id)
+        if (message.Actor?.Id is { Length: > 0 } id)
         {
             cache.Invalidate(id);
         }
         var attributes = message.Actor?.Attributes;
         if (attributes is not null && attributes.TryGetValue(ManagedLabels.App, out var app) && !string.IsNullOrEmpty(app))
         {
-            LogEvent(message.Action, app, attributes.TryGetValue(ManagedLabels.Service, out var service) ? service : "");
+            LogEvent(message.Action ?? "", app, attributes.TryGetValue(ManagedLabels.Service, out var service) ? service : "");
             reconciler.Enqueue(app);
         }
     }

@@ -1,7 +1,5 @@
 using System.Text.Json;
 using ConOps.Contract;
-using Docker.DotNet;
-using Docker.DotNet.Models;
 using ServiceSpec = ConOps.Contract.ServiceSpec;
 
 namespace ConOps.Agent.Docker;
@@ -13,7 +11,7 @@ public sealed class ImagePullException(string message, Exception? inner = null) 
 /// Makes the image a service needs present on the engine, honouring <c>pull_policy</c>, pulling by the digest
 /// the plan carries with the app's registry credentials.
 /// </summary>
-public sealed partial class ImagePuller(IDockerClient docker, ILogger<ImagePuller> log)
+public sealed partial class ImagePuller(EngineClient engine, ILogger<ImagePuller> log)
 {
     /// <summary>
     /// Ensures the image is present. Returns a warning when a local image is used because the registry could
@@ -63,10 +61,10 @@ public sealed partial class ImagePuller(IDockerClient docker, ILogger<ImagePulle
     {
         try
         {
-            await docker.Images.InspectImageAsync(image, ct);
+            await engine.InspectImageAsync(image, ct);
             return true;
         }
-        catch (DockerImageNotFoundException)
+        catch (EngineException ex) when (ex.IsNotFound)
         {
             return false;
         }
@@ -78,18 +76,18 @@ public sealed partial class ImagePuller(IDockerClient docker, ILogger<ImagePulle
         var registry = ImageReference.Registry(image);
         var credential = app.RegistryCredentials.FirstOrDefault(c => ImageReference.SameRegistry(c.Server, registry));
         LogPulling(image, credential is null ? "anonymously" : $"as {credential.Username}");
-        string? streamError = null;
+        string? streamError;
         try
         {
-            await docker.Images.CreateImageAsync(
-                new ImagesCreateParameters { FromImage = fromImage, Tag = tag },
-                credential is null ? null : new AuthConfig { Username = credential.Username, Password = credential.Password, ServerAddress = credential.Server },
-                new Progress<JSONMessage>(m => streamError ??= m.Error?.Message is { Length: > 0 } e ? e : null),
+            streamError = await engine.PullImageAsync(
+                fromImage,
+                tag,
+                credential is null ? null : new RegistryAuth { Username = credential.Username, Password = credential.Password, ServerAddress = credential.Server },
                 ct);
         }
-        catch (DockerApiException ex)
+        catch (EngineException ex)
         {
-            throw new ImagePullException($"pull of {image} failed: {EngineErrors.Message(ex)}", ex);
+            throw new ImagePullException($"pull of {image} failed: {ex.Message}", ex);
         }
         if (streamError is not null)
         {
@@ -117,25 +115,21 @@ public sealed partial class ImagePuller(IDockerClient docker, ILogger<ImagePulle
     private partial void LogUsingLocal(string service, string warning);
 }
 
-/// <summary>Reads the engine's own message out of an API error.</summary>
+/// <summary>Reads the engine's own message out of an error answer.</summary>
 public static class EngineErrors
 {
-    public static string Message(DockerApiException ex)
+    public static string Message(System.Net.HttpStatusCode status, string body)
     {
-        var body = ex.ResponseBody;
         if (string.IsNullOrWhiteSpace(body))
         {
-            return $"{(int)ex.StatusCode} {ex.StatusCode}";
+            return $"{(int)status} {status}";
         }
         // The engine answers {"message": "..."}; the message itself often quotes a URL or a reference.
         try
         {
-            using var json = JsonDocument.Parse(body);
-            if (json.RootElement.ValueKind == JsonValueKind.Object
-                && json.RootElement.TryGetProperty("message", out var message)
-                && message.ValueKind == JsonValueKind.String)
+            if (JsonSerializer.Deserialize(body, EngineJson.Default.EngineErrorBody) is { Message: { } message })
             {
-                return message.GetString()!.Trim();
+                return message.Trim();
             }
         }
         catch (JsonException)

@@ -4,8 +4,6 @@ using System.Text;
 using System.Threading.Channels;
 using ConOps.Agent.Docker;
 using ConOps.Contract;
-using Docker.DotNet;
-using Docker.DotNet.Models;
 using Google.Protobuf.WellKnownTypes;
 
 namespace ConOps.Agent.Logs;
@@ -16,7 +14,7 @@ namespace ConOps.Agent.Logs;
 /// slower than the container (the engine keeps the log), so nothing is dropped here and reconcile, which
 /// never touches these queues, is never held up.
 /// </summary>
-public sealed partial class LogStreams(IDockerClient docker, TimeProvider time, ILogger<LogStreams> log)
+public sealed partial class LogStreams(EngineClient engine, TimeProvider time, ILogger<LogStreams> log)
 {
     /// <summary>How long lines gather before a batch is sent.</summary>
     public static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(100);
@@ -89,9 +87,9 @@ public sealed partial class LogStreams(IDockerClient docker, TimeProvider time, 
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
-        catch (Exception ex) when (ex is DockerApiException or HttpRequestException or IOException or InvalidOperationException)
+        catch (Exception ex) when (ex is EngineException or HttpRequestException or IOException or InvalidOperationException)
         {
-            error = ex is DockerContainerNotFoundException ? $"The container of {request.App}/{request.Service} is gone." : ex.Message;
+            error = ex is EngineException { IsNotFound: true } ? $"The container of {request.App}/{request.Service} is gone." : ex.Message;
             LogStreamFailed(request.App, request.Service, ex.Message);
         }
         finally
@@ -118,46 +116,30 @@ public sealed partial class LogStreams(IDockerClient docker, TimeProvider time, 
 
     private async Task ReadAsync(LogRequest request, ChannelWriter<LogLine> lines, CancellationToken ct)
     {
-        var containers = await docker.Containers.ListContainersAsync(new ContainersListParameters
-        {
-            All = true,
-            Filters = new Dictionary<string, IDictionary<string, bool>>
-            {
-                ["label"] = new Dictionary<string, bool>
-                {
-                    [ManagedLabels.ManagedFilter] = true,
-                    [$"{ManagedLabels.App}={request.App}"] = true,
-                    [$"{ManagedLabels.Service}={request.Service}"] = true,
-                },
-            },
-        }, ct);
+        var containers = await engine.ListContainersAsync([ManagedLabels.ManagedFilter, $"{ManagedLabels.App}={request.App}", $"{ManagedLabels.Service}={request.Service}"], ct);
         var container = containers.OrderByDescending(c => c.State == "running").ThenBy(c => c.Names.FirstOrDefault(), StringComparer.Ordinal).FirstOrDefault()
             ?? throw new InvalidOperationException($"No container for service {request.Service} of app {request.App} on this host.");
 
-        var parameters = new ContainerLogsParameters
-        {
-            ShowStdout = true,
-            ShowStderr = true,
-            Follow = request.Follow,
-            Timestamps = true,
-            Tail = request.Tail < 0 ? "all" : request.Tail.ToString(CultureInfo.InvariantCulture),
-        };
-        if (request.Since is not null)
-        {
-            parameters.Since = request.Since.Seconds.ToString(CultureInfo.InvariantCulture);
-        }
-        using var stream = await docker.Containers.GetContainerLogsAsync(container.ID, parameters, ct);
+        // A container with a terminal has one raw output stream; without one the engine frames stdout and stderr.
+        var tty = (await engine.InspectContainerAsync(container.Id, ct)).Config?.Tty ?? false;
+        await using var stream = await engine.ContainerLogsAsync(
+            container.Id,
+            tty,
+            request.Follow,
+            request.Tail < 0 ? "all" : request.Tail.ToString(CultureInfo.InvariantCulture),
+            request.Since?.Seconds,
+            ct);
         var splitter = new LogLineSplitter();
         var buffer = new byte[64 * 1024];
         long number = 0;
         while (true)
         {
-            var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, ct);
-            if (read.EOF)
+            var (count, stderr) = await stream.ReadAsync(buffer, ct);
+            if (count == 0)
             {
                 break;
             }
-            foreach (var line in splitter.Add(buffer.AsSpan(0, read.Count), read.Target == MultiplexedStream.TargetStream.StandardError))
+            foreach (var line in splitter.Add(buffer.AsSpan(0, count), stderr))
             {
                 line.LineNumber = ++number;
                 await lines.WriteAsync(line, ct);

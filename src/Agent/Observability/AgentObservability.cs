@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text;
-using Docker.DotNet;
+using ConOps.Agent.Docker;
 using Microsoft.Extensions.Options;
 
 namespace ConOps.Agent.Observability;
@@ -46,7 +46,7 @@ public static class AgentObservabilityExtensions
             var servesMetrics = string.Equals(prefix, metrics, StringComparison.OrdinalIgnoreCase);
             services.AddSingleton<IHostedService>(sp => new AgentHttpListener(
                 prefix,
-                servesHealth ? sp.GetRequiredService<IDockerClient>() : null,
+                servesHealth ? sp.GetRequiredService<EngineClient>() : null,
                 servesMetrics ? sp.GetRequiredService<PrometheusText>() : null,
                 sp.GetRequiredService<ILogger<AgentHttpListener>>()));
         }
@@ -69,19 +69,19 @@ public static class AgentObservabilityExtensions
 }
 
 /// <summary>
-/// One of the agent's small HTTP listeners. Health (when <paramref name="docker"/> is given):
+/// One of the agent's small HTTP listeners. Health (when <paramref name="engine"/> is given):
 /// <c>/healthz</c> the process answers, <c>/readyz</c> the engine answers a ping and the stream to the
 /// console is open (503 with the reason otherwise). Metrics (when <paramref name="metrics"/> is given):
 /// <c>/metrics</c> in Prometheus text format.
 /// </summary>
-public sealed partial class AgentHttpListener(string prefix, IDockerClient? docker, PrometheusText? metrics, ILogger<AgentHttpListener> log) : BackgroundService
+public sealed partial class AgentHttpListener(string prefix, EngineClient? engine, PrometheusText? metrics, ILogger<AgentHttpListener> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var listener = new HttpListener();
         listener.Prefixes.Add(prefix);
         listener.Start();
-        LogListening(prefix, string.Join(", ", new[] { docker is null ? null : "/healthz, /readyz", metrics is null ? null : "/metrics" }.OfType<string>()));
+        LogListening(prefix, string.Join(", ", new[] { engine is null ? null : "/healthz, /readyz", metrics is null ? null : "/metrics" }.OfType<string>()));
         using var stop = stoppingToken.Register(listener.Stop);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -102,8 +102,8 @@ public sealed partial class AgentHttpListener(string prefix, IDockerClient? dock
     {
         var (status, body, type) = context.Request.Url?.AbsolutePath.TrimEnd('/') switch
         {
-            "/healthz" when docker is not null => (200, "ok\n", "text/plain; charset=utf-8"),
-            "/readyz" when docker is not null => await ReadinessAsync(docker, ct),
+            "/healthz" when engine is not null => (200, "ok\n", "text/plain; charset=utf-8"),
+            "/readyz" when engine is not null => await ReadinessAsync(engine, ct),
             "/metrics" when metrics is not null => (200, metrics.Write(), PrometheusText.ContentType),
             _ => (404, "not found\n", "text/plain; charset=utf-8"),
         };
@@ -125,23 +125,23 @@ public sealed partial class AgentHttpListener(string prefix, IDockerClient? dock
         }
     }
 
-    private static async Task<(int Status, string Body, string Type)> ReadinessAsync(IDockerClient docker, CancellationToken ct)
+    private static async Task<(int Status, string Body, string Type)> ReadinessAsync(EngineClient engine, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(2));
-        string engine;
+        string reachable;
         try
         {
-            await docker.System.PingAsync(timeout.Token);
-            engine = "engine: reachable";
+            await engine.PingAsync(timeout.Token);
+            reachable = "engine: reachable";
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            engine = $"engine: unreachable ({ex.Message})";
+            reachable = $"engine: unreachable ({ex.Message})";
         }
         var console = AgentMetrics.IsConsoleConnected ? "console: connected" : "console: not connected";
-        var ready = engine == "engine: reachable" && AgentMetrics.IsConsoleConnected;
-        return (ready ? 200 : 503, $"{(ready ? "ready" : "not ready")}\n{engine}\n{console}\n", "text/plain; charset=utf-8");
+        var ready = reachable == "engine: reachable" && AgentMetrics.IsConsoleConnected;
+        return (ready ? 200 : 503, $"{(ready ? "ready" : "not ready")}\n{reachable}\n{console}\n", "text/plain; charset=utf-8");
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Listening on {Url} ({Paths})")]

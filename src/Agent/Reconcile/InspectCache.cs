@@ -1,5 +1,5 @@
+using ConOps.Agent.Docker;
 using System.Collections.Concurrent;
-using Docker.DotNet.Models;
 
 namespace ConOps.Agent.Reconcile;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Docker.DotNet.Models;
+using ConOps.Agent.Docker;
 
 namespace ConOps.Agent.Reconcile;
 
@@ -15,7 +15,7 @@ namespace ConOps.Agent.Reconcile;
 /// </remarks>
 public static class LiveDrift
 {
-    public static LiveDriftFindings Compare(CreateContainerParameters desired, IReadOnlyCollection<string> desiredNetworks, ContainerInspectResponse live, ImageInspectResponse? image, string desiredDigest)
+    public static LiveDriftFindings Compare(ContainerCreateRequest desired, IReadOnlyCollection<string> desiredNetworks, ContainerInspectResponse live, ImageInspectResponse? image, string desiredDigest)
     {
         var drift = new Findings();
         var config = live.Config ?? new ContainerConfig();
@@ -24,7 +24,7 @@ public static class LiveDrift
 
         if (!string.Equals(config.Image, desired.Image, StringComparison.Ordinal))
         {
-            drift.Add("image", config.Image);
+            drift.Add("image", config.Image ?? "");
         }
         else if (!string.IsNullOrEmpty(desiredDigest) && image?.RepoDigests is { Count: > 0 } digests
                  && !digests.Any(d => d.EndsWith("@" + desiredDigest, StringComparison.Ordinal)))
@@ -63,9 +63,9 @@ public static class LiveDrift
         {
             drift.Add("resources.memory", Number(host.Memory));
         }
-        if (want.NanoCPUs != host.NanoCPUs)
+        if (want.NanoCpus != host.NanoCpus)
         {
-            drift.Add("resources.cpus", (host.NanoCPUs / 1e9).ToString(CultureInfo.InvariantCulture));
+            drift.Add("resources.cpus", (host.NanoCpus / 1e9).ToString(CultureInfo.InvariantCulture));
         }
         if (want.MemoryReservation != host.MemoryReservation)
         {
@@ -79,9 +79,9 @@ public static class LiveDrift
         {
             drift.Add("resources.pids_limit", Number(host.PidsLimit ?? 0));
         }
-        if (want.CPUShares != host.CPUShares)
+        if (want.CpuShares != host.CpuShares)
         {
-            drift.Add("resources.cpu_shares", Number(host.CPUShares));
+            drift.Add("resources.cpu_shares", Number(host.CpuShares));
         }
         if ((want.CpusetCpus ?? "") != (host.CpusetCpus ?? ""))
         {
@@ -100,7 +100,7 @@ public static class LiveDrift
         }
         if (desiredNetworks.Count > 0)
         {
-            var liveNetworks = live.NetworkSettings?.Networks?.Keys ?? [];
+            IReadOnlyCollection<string> liveNetworks = live.NetworkSettings?.Networks?.Keys ?? (IReadOnlyCollection<string>)[];
             if (!desiredNetworks.ToHashSet(StringComparer.Ordinal).SetEquals(liveNetworks))
             {
                 drift.Add("networks", Sorted(liveNetworks));
@@ -120,7 +120,7 @@ public static class LiveDrift
         Check(drift, "pid", want.PidMode, host.PidMode);
         if (desired.StopTimeout is { } grace && grace != config.StopTimeout)
         {
-            drift.Add("stop_grace_period", config.StopTimeout is { } liveGrace ? $"{liveGrace.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s" : "");
+            drift.Add("stop_grace_period", config.StopTimeout is { } liveGrace ? $"{liveGrace.ToString(CultureInfo.InvariantCulture)}s" : "");
         }
         if (want.Privileged != host.Privileged)
         {
@@ -149,8 +149,8 @@ public static class LiveDrift
         CheckSet(drift, "cap_add", want.CapAdd, host.CapAdd);
         CheckSet(drift, "cap_drop", want.CapDrop, host.CapDrop);
         CheckSet(drift, "security_opt", want.SecurityOpt, host.SecurityOpt);
-        CheckSet(drift, "dns", want.DNS, host.DNS);
-        CheckSet(drift, "dns_search", want.DNSSearch, host.DNSSearch);
+        CheckSet(drift, "dns", want.Dns, host.Dns);
+        CheckSet(drift, "dns_search", want.DnsSearch, host.DnsSearch);
         CheckSet(drift, "extra_hosts", want.ExtraHosts, host.ExtraHosts);
         CheckSet(drift, "group_add", want.GroupAdd, host.GroupAdd);
         CheckSet(drift, "devices", want.Devices?.Select(d => $"{d.PathOnHost}:{d.PathInContainer}:{d.CgroupPermissions}").ToList(),
@@ -227,23 +227,21 @@ public static class LiveDrift
 
     private static string Restart(RestartPolicy? policy) => policy?.Name switch
     {
-        null or RestartPolicyKind.Undefined or RestartPolicyKind.No => "no",
-        RestartPolicyKind.OnFailure => "on-failure:" + policy.MaximumRetryCount.ToString(CultureInfo.InvariantCulture),
-        RestartPolicyKind.Always => "always",
-        RestartPolicyKind.UnlessStopped => "unless-stopped",
-        var kind => kind.ToString()!,
+        null or "" or "no" => "no",
+        "on-failure" => "on-failure:" + policy.MaximumRetryCount.ToString(CultureInfo.InvariantCulture),
+        var name => name,
     };
 
-    private static HashSet<string> PortsSet(IDictionary<string, IList<PortBinding>>? bindings) =>
-        (bindings ?? new Dictionary<string, IList<PortBinding>>())
-        .SelectMany(b => (b.Value ?? []).Select(p => $"{b.Key}->{p.HostIP ?? ""}:{p.HostPort ?? ""}"))
+    private static HashSet<string> PortsSet(IDictionary<string, List<HostPortBinding>>? bindings) =>
+        (bindings ?? new Dictionary<string, List<HostPortBinding>>())
+        .SelectMany(b => (b.Value ?? []).Select(p => $"{b.Key}->{p.HostIp ?? ""}:{p.HostPort ?? ""}"))
         .ToHashSet(StringComparer.Ordinal);
 
     private static HashSet<string> DesiredMounts(HostConfig want)
     {
         var set = (want.Mounts ?? [])
             .Where(m => m.Type != "tmpfs")
-            .Select(m => $"{m.Type}|{m.Source}|{m.Target}|{(m.ReadOnly == true ? "ro" : "rw")}")
+            .Select(m => $"{m.Type}|{m.Source}|{m.Target}|{(m.ReadOnly ? "ro" : "rw")}")
             .ToHashSet(StringComparer.Ordinal);
         foreach (var bind in want.Binds ?? [])
         {

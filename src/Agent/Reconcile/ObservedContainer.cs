@@ -1,5 +1,4 @@
 using ConOps.Agent.Docker;
-using Docker.DotNet.Models;
 
 namespace ConOps.Agent.Reconcile;
 
@@ -57,12 +56,12 @@ public sealed record ObservedContainer(
         : Status.Contains("(healthy)", StringComparison.Ordinal) ? "healthy"
         : "");
 
-    public static ObservedContainer From(ContainerListResponse c)
+    public static ObservedContainer From(ContainerSummary c)
     {
         string Label(string key) => c.Labels is not null && c.Labels.TryGetValue(key, out var v) ? v : "";
         return new ObservedContainer(
-            c.ID,
-            c.Names.FirstOrDefault()?.TrimStart('/') ?? c.ID,
+            c.Id,
+            c.Names.FirstOrDefault()?.TrimStart('/') ?? c.Id,
             Label(ManagedLabels.App),
             Label(ManagedLabels.Service),
             Label(ManagedLabels.ConfigHash),
@@ -73,7 +72,7 @@ public sealed record ObservedContainer(
         {
             ConfigInputs = Label(ManagedLabels.ConfigInputs),
             Number = int.TryParse(Label(ManagedLabels.ComposeContainerNumber), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) && number > 0 ? number : 1,
-            ImageId = c.ImageID ?? "",
+            ImageId = c.ImageId ?? "",
         };
     }
 }

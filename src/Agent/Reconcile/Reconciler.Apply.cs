@@ -1,8 +1,6 @@
 using System.Text;
 using ConOps.Agent.Docker;
 using ConOps.Contract;
-using Docker.DotNet;
-using Docker.DotNet.Models;
 using ServiceSpec = ConOps.Contract.ServiceSpec;
 
 namespace ConOps.Agent.Reconcile;
@@ -36,9 +34,9 @@ public sealed partial class Reconciler
                 WriteComposeFile(app);
                 await _resources.EnsureAsync(app, ct);
             }
-            catch (Exception ex) when (ex is DockerApiException or InvalidOperationException or IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is EngineException or InvalidOperationException or IOException or UnauthorizedAccessException)
             {
-                var message = ex is DockerApiException api ? EngineErrors.Message(api) : ex.Message;
+                var message = ex.Message;
                 foreach (var verdict in plan.Services.Where(s => s.Action != ServiceAction.None))
                 {
                     outcomes.Add(Fail(app, verdict, $"preparing the app failed: {message}", rolledBack: false));
@@ -137,14 +135,14 @@ public sealed partial class Reconciler
                 }
                 outcomes.Add(outcome);
             }
-            catch (DockerContainerNotFoundException) when (verdict.Action == ServiceAction.Start)
+            catch (EngineException ex) when (ex.IsNotFound && verdict.Action == ServiceAction.Start)
             {
                 // Removed while we looked at it: the destroy event brings a reconcile that recreates it.
                 Enqueue(app.App);
             }
-            catch (Exception ex) when (ex is DockerApiException or ImagePullException or RolledBackException or InvalidOperationException or ArgumentException or TimeoutException or HttpRequestException)
+            catch (Exception ex) when (ex is EngineException or ImagePullException or RolledBackException or InvalidOperationException or ArgumentException or TimeoutException or HttpRequestException)
             {
-                var message = ex is DockerApiException api ? EngineErrors.Message(api) : ex.Message;
+                var message = ex.Message;
                 outcomes.Add(Fail(app, verdict, message, ex is RolledBackException));
                 failed.Add(verdict.Name);
             }
@@ -164,7 +162,7 @@ public sealed partial class Reconciler
             LogStep(app.App, verdict.Name, "Restart", reason);
             await WaitForDependenciesAsync(app, verdict.Desired.Spec, failed, ct);
             var grace = verdict.Desired.Spec.StopGracePeriod?.ToTimeSpan() ?? _options.StopTimeout;
-            await _docker.Containers.RestartContainerAsync(running.Id, new ContainerRestartParameters { WaitBeforeKillSeconds = (uint)Math.Max(0, grace.TotalSeconds) }, ct);
+            await _engine.RestartContainerAsync(running.Id, grace, ct);
             return new ServiceApplyOutcome
             {
                 Service = verdict.Name,
@@ -173,9 +171,9 @@ public sealed partial class Reconciler
                 Reason = ManagedLabels.Replicas(verdict.Desired.Spec) > 1 ? $"replica {verdict.Number}: {reason}" : reason,
             };
         }
-        catch (Exception ex) when (ex is DockerApiException or InvalidOperationException or TimeoutException)
+        catch (Exception ex) when (ex is EngineException or InvalidOperationException or TimeoutException)
         {
-            var message = ex is DockerApiException api ? EngineErrors.Message(api) : ex.Message;
+            var message = ex.Message;
             LogRestartFailed(app.App, verdict.Name, dependency, message);
             return new ServiceApplyOutcome
             {
@@ -256,7 +254,7 @@ public sealed partial class Reconciler
         await PullAsync(app, service.Spec, ct);
         await ClearNameAsync(name, ct);
         var id = await CreateAsync(app, service, name, number, ct);
-        await _docker.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct);
+        await _engine.StartContainerAsync(id, ct);
     }
 
     private async Task PullAsync(AppDesiredState app, ServiceSpec spec, CancellationToken ct)
@@ -275,22 +273,22 @@ public sealed partial class Reconciler
     private async Task<string> CreateAsync(AppDesiredState app, DesiredService service, string name, int number, CancellationToken ct)
     {
         var definition = ContainerDefinition.For(app, service, name, number, _files.Locate, _project.Root(app.App), ComposeFile(app.App));
-        var created = await _docker.Containers.CreateContainerAsync(definition, ct);
+        var created = await _engine.CreateContainerAsync(definition, ct);
         foreach (var (network, settings) in ContainerDefinition.Endpoints(app, service.Spec).Skip(1))
         {
-            await _docker.Networks.ConnectNetworkAsync(network, new NetworkConnectParameters { Container = created.ID, EndpointConfig = settings }, ct);
+            await _engine.ConnectNetworkAsync(network, new NetworkConnectRequest { Container = created.Id, EndpointConfig = settings }, ct);
         }
-        return created.ID;
+        return created.Id;
     }
 
     private async Task StartAsync(ObservedContainer container, CancellationToken ct)
     {
         if (container.State == "paused")
         {
-            await _docker.Containers.UnpauseContainerAsync(container.Id, ct);
+            await _engine.UnpauseContainerAsync(container.Id, ct);
             return;
         }
-        await _docker.Containers.StartContainerAsync(container.Id, new ContainerStartParameters(), ct);
+        await _engine.StartContainerAsync(container.Id, ct);
     }
 
     /// <summary>
@@ -307,23 +305,24 @@ public sealed partial class Reconciler
         await ClearNameAsync(nextName, ct);
         var newId = await CreateAsync(app, verdict.Desired, nextName, verdict.Number, ct);
 
-        var oldInspect = await _docker.Containers.InspectContainerAsync(old.Id, ct);
+        var oldInspect = await _engine.InspectContainerAsync(old.Id, ct);
+        var oldGrace = oldInspect.Config?.StopTimeout is { } seconds ? TimeSpan.FromSeconds(seconds) : _options.StopTimeout;
         var holdsPort = oldInspect.HostConfig?.PortBindings?.Values.Any(b => b?.Any(p => !string.IsNullOrEmpty(p.HostPort)) == true) == true;
         if (old.IsRunning && holdsPort)
         {
-            await _docker.Containers.StopContainerAsync(old.Id, StopParameters(oldInspect.Config?.StopTimeout ?? _options.StopTimeout), ct);
+            await _engine.StopContainerAsync(old.Id, oldGrace, ct);
         }
 
         string? problem;
         try
         {
-            await _docker.Containers.StartContainerAsync(newId, new ContainerStartParameters(), ct);
+            await _engine.StartContainerAsync(newId, ct);
             await ReportReplacementAsync(app, verdict, newId, proven: false, ct);
             problem = await StabilizeAsync(newId, ct);
         }
-        catch (DockerApiException ex)
+        catch (EngineException ex)
         {
-            problem = $"the new container did not start: {EngineErrors.Message(ex)}";
+            problem = $"the new container did not start: {ex.Message}";
         }
 
         if (problem is not null)
@@ -331,7 +330,7 @@ public sealed partial class Reconciler
             await RemoveAsync(newId, TimeSpan.FromSeconds(1), ct);
             if (old.IsRunning)
             {
-                await _docker.Containers.StartContainerAsync(old.Id, new ContainerStartParameters(), ct);
+                await _engine.StartContainerAsync(old.Id, ct);
             }
             throw new RolledBackException(problem);
         }
@@ -340,11 +339,11 @@ public sealed partial class Reconciler
         {
             await ReportReplacementAsync(app, verdict, newId, proven: true, ct);
         }
-        catch (DockerApiException)
+        catch (EngineException)
         {
             // Only the early report is lost; the report after the apply says what is there.
         }
-        await RemoveAsync(old.Id, oldInspect.Config?.StopTimeout ?? _options.StopTimeout, ct);
+        await RemoveAsync(old.Id, oldGrace, ct);
         await RenameAsync(newId, name, ct);
     }
 
@@ -354,7 +353,7 @@ public sealed partial class Reconciler
         var started = _time.GetUtcNow();
         while (true)
         {
-            var inspect = await _docker.Containers.InspectContainerAsync(id, ct);
+            var inspect = await _engine.InspectContainerAsync(id, ct);
             var state = inspect.State;
             if (state is null || !state.Running)
             {
@@ -435,9 +434,9 @@ public sealed partial class Reconciler
         ContainerInspectResponse inspect;
         try
         {
-            inspect = await _docker.Containers.InspectContainerAsync(container, ct);
+            inspect = await _engine.InspectContainerAsync(container, ct);
         }
-        catch (DockerContainerNotFoundException)
+        catch (EngineException ex) when (ex.IsNotFound)
         {
             return "has no container yet";
         }
@@ -460,43 +459,36 @@ public sealed partial class Reconciler
     /// <summary>Frees a container name held by a leftover managed container; refuses to touch anything else.</summary>
     private async Task ClearNameAsync(string name, CancellationToken ct)
     {
-        var holders = await _docker.Containers.ListContainersAsync(new ContainersListParameters
-        {
-            All = true,
-            Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [$"^/{name}$"] = true } },
-        }, ct);
+        var holders = await _engine.ListContainersNamedAsync($"^/{name}$", ct);
         foreach (var holder in holders)
         {
             if (holder.Labels is null || !holder.Labels.TryGetValue(ManagedLabels.Manager, out var manager) || manager != ManagedLabels.ManagerValue)
             {
-                throw new InvalidOperationException($"the container name '{name}' is taken by a container ConOps does not manage ({holder.ID[..12]}); remove or rename it");
+                throw new InvalidOperationException($"the container name '{name}' is taken by a container ConOps does not manage ({holder.Id[..12]}); remove or rename it");
             }
-            await RemoveAsync(holder.ID, TimeSpan.FromSeconds(1), ct);
+            await RemoveAsync(holder.Id, TimeSpan.FromSeconds(1), ct);
         }
     }
 
     private async Task RenameAsync(string id, string name, CancellationToken ct)
     {
         await ClearNameAsync(name, ct);
-        await _docker.Containers.RenameContainerAsync(id, new ContainerRenameParameters { NewName = name }, ct);
+        await _engine.RenameContainerAsync(id, name, ct);
     }
 
     private async Task RemoveAsync(string id, TimeSpan stopTimeout, CancellationToken ct)
     {
         try
         {
-            await _docker.Containers.StopContainerAsync(id, StopParameters(stopTimeout), ct);
-            await _docker.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true, RemoveVolumes = false }, ct);
+            await _engine.StopContainerAsync(id, stopTimeout, ct);
+            await _engine.RemoveContainerAsync(id, ct);
         }
-        catch (DockerContainerNotFoundException)
+        catch (EngineException ex) when (ex.IsNotFound)
         {
             // Already gone: that is the goal.
         }
         _cache.Invalidate(id);
     }
-
-    private static ContainerStopParameters StopParameters(TimeSpan timeout) =>
-        new() { WaitBeforeKillSeconds = (uint)Math.Max(0, timeout.TotalSeconds) };
 
     /// <summary>
     /// Compose v1 needs a project file to list a project's containers; this one names the services and images

@@ -1,7 +1,5 @@
 using ConOps.Agent.Docker;
 using ConOps.Contract;
-using Docker.DotNet;
-using Docker.DotNet.Models;
 using ServiceStatus = ConOps.Contract.ServiceStatus;
 
 namespace ConOps.Agent.Reconcile;
@@ -16,14 +14,7 @@ public sealed partial class Reconciler
     private async Task<IReadOnlySet<string>> ReconcileRemovedAppsAsync(DesiredState state, CancellationToken ct)
     {
         var desired = state.Apps.Select(a => a.App).ToHashSet(StringComparer.Ordinal);
-        var containers = await _docker.Containers.ListContainersAsync(new ContainersListParameters
-        {
-            All = true,
-            Filters = new Dictionary<string, IDictionary<string, bool>>
-            {
-                ["label"] = new Dictionary<string, bool> { [ManagedLabels.ManagedFilter] = true },
-            },
-        }, ct);
+        var containers = await _engine.ListContainersAsync([ManagedLabels.ManagedFilter], ct);
         var reported = new HashSet<string>(StringComparer.Ordinal);
         var now = _time.GetUtcNow();
         foreach (var group in containers.Select(ObservedContainer.From).Where(c => c.App.Length > 0 && !desired.Contains(c.App)).GroupBy(c => c.App, StringComparer.Ordinal))
@@ -78,29 +69,23 @@ public sealed partial class Reconciler
                 await RemoveAsync(container.Id, _options.StopTimeout, ct);
                 LogRemoved(app, container.Name, "the app is no longer desired on this host (prune)");
             }
-            catch (DockerApiException ex)
+            catch (EngineException ex)
             {
                 // Tried again on the next full pass; the app stays remembered until nothing of it is left.
-                LogRemovedAppPruneFailed(app, container.Name, EngineErrors.Message(ex));
+                LogRemovedAppPruneFailed(app, container.Name, ex.Message);
             }
         }
         // Its networks go too (as `docker compose down` does); volumes hold data and stay.
-        var networks = await _docker.Networks.ListNetworksAsync(new NetworksListParameters
-        {
-            Filters = new Dictionary<string, IDictionary<string, bool>>
-            {
-                ["label"] = new Dictionary<string, bool> { [ManagedLabels.ManagedFilter] = true, [$"{ManagedLabels.App}={app}"] = true },
-            },
-        }, ct);
+        var networks = await _engine.ListNetworksAsync([ManagedLabels.ManagedFilter, $"{ManagedLabels.App}={app}"], ct);
         foreach (var network in networks)
         {
             try
             {
-                await _docker.Networks.DeleteNetworkAsync(network.ID, ct);
+                await _engine.DeleteNetworkAsync(network.Id, ct);
             }
-            catch (DockerApiException ex)
+            catch (EngineException ex)
             {
-                LogRemovedAppPruneFailed(app, network.Name, EngineErrors.Message(ex));
+                LogRemovedAppPruneFailed(app, network.Name, ex.Message);
             }
         }
     }

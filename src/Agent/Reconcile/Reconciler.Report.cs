@@ -107,7 +107,7 @@ public sealed partial class Reconciler
         {
             return; // one replica does not speak for the service; the report after the apply folds them all
         }
-        var inspect = await _docker.Containers.InspectContainerAsync(containerId, ct);
+        var inspect = await _engine.InspectContainerAsync(containerId, ct);
         if (inspect.State is not { Running: true } state)
         {
             return; // the stabilization watch says what went wrong
@@ -123,7 +123,7 @@ public sealed partial class Reconciler
             Reason = proven ? "running"
                 : healthcheck ? "new container running, waiting for its healthcheck before the old one is removed"
                 : $"new container running; the old one is kept for {_options.StabilizationWindow.TotalSeconds:0.#} s in case it fails",
-            ContainerId = inspect.ID,
+            ContainerId = inspect.Id,
             Image = inspect.Config?.Image ?? verdict.Desired.Spec.Image,
             ImageDigest = ObservedContainerDetails.DigestOf(image, verdict.Desired.Spec.ImageDigest),
             ConfigHash = verdict.Desired.ConfigHash,

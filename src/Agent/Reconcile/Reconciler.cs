@@ -3,8 +3,6 @@ using ConOps.Agent.Connection;
 using ConOps.Agent.Docker;
 using ConOps.Contract;
 using ConOps.Shared;
-using Docker.DotNet;
-using Docker.DotNet.Models;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Options;
 
@@ -19,7 +17,7 @@ namespace ConOps.Agent.Reconcile;
 public sealed partial class Reconciler : BackgroundService
 {
     private readonly DesiredStateStore _desired;
-    private readonly IDockerClient _docker;
+    private readonly EngineClient _engine;
     private readonly AgentOutbox _outbox;
     private readonly ServiceStatusBook _statuses;
     private readonly InspectCache _cache;
@@ -51,7 +49,7 @@ public sealed partial class Reconciler : BackgroundService
 
     public Reconciler(
         DesiredStateStore desired,
-        IDockerClient docker,
+        EngineClient engine,
         AgentOutbox outbox,
         ServiceStatusBook statuses,
         InspectCache cache,
@@ -64,7 +62,7 @@ public sealed partial class Reconciler : BackgroundService
         ILogger<Reconciler> log)
     {
         _desired = desired;
-        _docker = docker;
+        _engine = engine;
         _outbox = outbox;
         _statuses = statuses;
         _cache = cache;
@@ -262,40 +260,29 @@ public sealed partial class Reconciler : BackgroundService
     /// </summary>
     private async Task<IReadOnlyList<ObservedContainer>> ObserveAsync(AppDesiredState app, CancellationToken ct)
     {
-        var containers = await _docker.Containers.ListContainersAsync(new ContainersListParameters
-        {
-            All = true,
-            Filters = new Dictionary<string, IDictionary<string, bool>>
-            {
-                ["label"] = new Dictionary<string, bool>
-                {
-                    [ManagedLabels.ManagedFilter] = true,
-                    [$"{ManagedLabels.App}={app.App}"] = true,
-                },
-            },
-        }, ct);
-        _cache.Retain(containers.Select(c => c.ID).ToHashSet(StringComparer.Ordinal), app.App);
+        var containers = await _engine.ListContainersAsync([ManagedLabels.ManagedFilter, $"{ManagedLabels.App}={app.App}"], ct);
+        _cache.Retain(containers.Select(c => c.Id).ToHashSet(StringComparer.Ordinal), app.App);
 
         var desiredByName = app.Services.ToDictionary(s => s.Spec.Name, StringComparer.Ordinal);
         var observed = new List<ObservedContainer>(containers.Count);
         foreach (var listed in containers)
         {
             var basic = ObservedContainer.From(listed);
-            var entry = _cache.Get(listed.ID, listed.State);
+            var entry = _cache.Get(listed.Id, listed.State);
             if (entry is null)
             {
                 try
                 {
-                    var inspect = await _docker.Containers.InspectContainerAsync(listed.ID, ct);
+                    var inspect = await _engine.InspectContainerAsync(listed.Id, ct);
                     entry = new CachedContainer(app.App, listed.State, inspect);
-                    _cache.Put(listed.ID, entry);
+                    _cache.Put(listed.Id, entry);
                 }
-                catch (DockerContainerNotFoundException)
+                catch (EngineException ex) when (ex.IsNotFound)
                 {
                     continue;
                 }
             }
-            var image = await ImageAsync(listed.ImageID, ct);
+            var image = await ImageAsync(listed.ImageId ?? "", ct);
             if (desiredByName.TryGetValue(basic.Service, out var desired) && ReconcilePlan.SameConfig(basic, desired) && entry.DriftForHash != desired.ConfigHash)
             {
                 entry.Drift = DriftOf(app, desired, basic.Number, entry.Inspect, image);
@@ -332,10 +319,10 @@ public sealed partial class Reconciler : BackgroundService
         {
             try
             {
-                image = await _docker.Images.InspectImageAsync(imageId, ct);
+                image = await _engine.InspectImageAsync(imageId, ct);
                 _cache.PutImage(imageId, image);
             }
-            catch (DockerImageNotFoundException)
+            catch (EngineException ex) when (ex.IsNotFound)
             {
                 return null;
             }

@@ -154,7 +154,9 @@ public sealed class ConvergeTests : IAsyncLifetime
         var next = With(app, b);
         next.Revision = "main@sha1:" + new string('b', 40);
         _agent.Desired.TryReplace(new DesiredState { Generation = 99, Apps = { next } });
-        var firstPlan = ConOps.Agent.Reconcile.ReconcilePlan.For(next, [.. (await _engine.ManagedContainersAsync(_app)).Select(ConOps.Agent.Reconcile.ObservedContainer.From)], force: false);
+        using var engineClient = new ConOps.Agent.Docker.EngineClient(TestEnvironment.DockerHost);
+        var listed = await engineClient.ListContainersAsync([$"conops.app={_app}"], CancellationToken.None);
+        var firstPlan = ConOps.Agent.Reconcile.ReconcilePlan.For(next, [.. listed.Select(ConOps.Agent.Reconcile.ObservedContainer.From)], force: false);
         await _agent.ReconcileAsync(_app);
 
         // Then

@@ -1,6 +1,5 @@
 using System.Net;
 using ConOps.Agent.Docker;
-using Docker.DotNet;
 
 namespace ConOps.Tests.Agent;
 
@@ -11,7 +10,7 @@ public sealed class EngineErrorsTests
     {
         const string body = """{"message":"Get \"https://127.0.0.1:5002/v2/\": http: server gave HTTP response to HTTPS client"}""";
 
-        var message = EngineErrors.Message(new DockerApiException(HttpStatusCode.InternalServerError, body));
+        var message = EngineErrors.Message(HttpStatusCode.InternalServerError, body);
 
         Assert.Equal("Get \"https://127.0.0.1:5002/v2/\": http: server gave HTTP response to HTTPS client", message);
     }
@@ -20,5 +19,5 @@ public sealed class EngineErrorsTests
     [InlineData("<html>bad gateway</html>\n", "<html>bad gateway</html>")]
     [InlineData("", "502 BadGateway")]
     public void A_body_that_is_not_the_engine_json_is_shown_as_it_came(string body, string expected) =>
-        Assert.Equal(expected, EngineErrors.Message(new DockerApiException(HttpStatusCode.BadGateway, body)));
+        Assert.Equal(expected, EngineErrors.Message(HttpStatusCode.BadGateway, body));
 }

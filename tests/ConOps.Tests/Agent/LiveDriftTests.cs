@@ -1,7 +1,6 @@
-using ConOps.Agent.Docker;
 using ConOps.Agent.Reconcile;
 using ConOps.Contract;
-using Models = Docker.DotNet.Models;
+using Models = ConOps.Agent.Docker;
 
 namespace ConOps.Tests.Agent;
 
@@ -22,8 +21,8 @@ public sealed class LiveDriftTests
     public void Docker_update_of_memory_and_restart_policy_is_named_field_by_field()
     {
         var (definition, networks, live, image) = Converged();
-        live.HostConfig.Memory = 64 * 1024 * 1024;
-        live.HostConfig.RestartPolicy = new Models.RestartPolicy { Name = Models.RestartPolicyKind.Always };
+        live.HostConfig!.Memory = 64 * 1024 * 1024;
+        live.HostConfig!.RestartPolicy = new Models.RestartPolicy { Name = "always" };
 
         var found = LiveDrift.Compare(definition, networks, live, image, "");
 
@@ -35,10 +34,10 @@ public sealed class LiveDriftTests
     public void Live_values_of_environment_and_labels_name_the_keys_that_differ_never_their_values()
     {
         var (definition, networks, live, image) = Converged();
-        live.Config.Env = ["PATH=/bin", "MODE=debug", "API_TOKEN=hunter2"];
-        live.Config.Labels["team"] = "secret-team-label";
-        live.HostConfig.LogConfig = new Models.LogConfig { Type = "splunk", Config = new Dictionary<string, string> { ["splunk-token"] = "tok-123" } };
-        definition.HostConfig.LogConfig = new Models.LogConfig { Type = "json-file", Config = new Dictionary<string, string>() };
+        live.Config!.Env = ["PATH=/bin", "MODE=debug", "API_TOKEN=hunter2"];
+        live.Config!.Labels!["team"] = "secret-team-label";
+        live.HostConfig!.LogConfig = new Models.LogConfig { Type = "splunk", Config = new Dictionary<string, string> { ["splunk-token"] = "tok-123" } };
+        definition.HostConfig!.LogConfig = new Models.LogConfig { Type = "json-file", Config = new Dictionary<string, string>() };
 
         var found = LiveDrift.Compare(definition, networks, live, image, "");
 
@@ -54,10 +53,10 @@ public sealed class LiveDriftTests
     public void A_container_recreated_by_hand_with_other_env_image_ports_and_networks_is_named()
     {
         var (definition, networks, live, image) = Converged();
-        live.Config.Image = "web:2";
-        live.Config.Env = [.. live.Config.Env, "DEBUG=1"];
-        live.HostConfig.PortBindings = new Dictionary<string, IList<Models.PortBinding>>();
-        live.NetworkSettings.Networks.Remove("shop_back");
+        live.Config!.Image = "web:2";
+        live.Config!.Env = [.. live.Config!.Env!, "DEBUG=1"];
+        live.HostConfig!.PortBindings = new Dictionary<string, List<Models.HostPortBinding>>();
+        live.NetworkSettings!.Networks!.Remove("shop_back");
 
         Assert.Equal(["image", "environment", "ports", "networks"], LiveDrift.Compare(definition, networks, live, image, "").Fields);
     }
@@ -76,18 +75,18 @@ public sealed class LiveDriftTests
     {
         var (definition, networks, live, image) = Converged();
         // Created by the previous commit, before the service was scaled: its identity labels differ.
-        live.Config.Labels["conops.revision"] = "main@sha1:0";
-        live.Config.Labels["conops.config-hash"] = "v1:sha256:" + new string('0', 64);
-        live.Config.Labels["com.docker.compose.config-hash"] = "v1:sha256:" + new string('0', 64);
-        live.Config.Labels["conops.config-inputs"] = "image=00000000";
+        live.Config!.Labels!["conops.revision"] = "main@sha1:0";
+        live.Config!.Labels!["conops.config-hash"] = "v1:sha256:" + new string('0', 64);
+        live.Config!.Labels!["com.docker.compose.config-hash"] = "v1:sha256:" + new string('0', 64);
+        live.Config!.Labels!["conops.config-inputs"] = "image=00000000";
         Assert.Empty(LiveDrift.Compare(definition, networks, live, image, "").Fields);
 
-        live.Config.Labels["team"] = "someone-else";
+        live.Config!.Labels!["team"] = "someone-else";
         Assert.Equal(["labels"], LiveDrift.Compare(definition, networks, live, image, "").Fields);
     }
 
     /// <summary>A spec, its create request, and the inspect the engine answers for it, with the engine's own additions.</summary>
-    private static (Models.CreateContainerParameters, IReadOnlyCollection<string>, Models.ContainerInspectResponse, Models.ImageInspectResponse) Converged()
+    private static (Models.ContainerCreateRequest, IReadOnlyCollection<string>, Models.ContainerInspectResponse, Models.ImageInspectResponse) Converged()
     {
         var spec = new ServiceSpec { Name = "web", Image = "web:1", Restart = "unless-stopped" };
         spec.Environment.Add("MODE", "prod");
@@ -98,10 +97,10 @@ public sealed class LiveDriftTests
         spec.Networks.Add(new NetworkAttachment { Name = "back" });
         spec.Networks.Add(new NetworkAttachment { Name = "default" });
         var desired = new DesiredService { Spec = spec, ConfigHash = ConfigHash.Compute(spec) };
-        var definition = ContainerDefinition.For(App, desired, "shop-web-1", 1, (_, _, _, _) => "/unused", "/srv/conops/apps/shop/project");
-        var networks = ContainerDefinition.Endpoints(App, spec).Select(e => e.Network).ToList();
+        var definition = Models.ContainerDefinition.For(App, desired, "shop-web-1", 1, (_, _, _, _) => "/unused", "/srv/conops/apps/shop/project");
+        var networks = Models.ContainerDefinition.Endpoints(App, spec).Select(e => e.Network).ToList();
 
-        var labels = new Dictionary<string, string>(definition.Labels) { ["org.opencontainers.image.source"] = "from the image" };
+        var labels = new Dictionary<string, string>(definition.Labels!) { ["org.opencontainers.image.source"] = "from the image" };
         var live = new Models.ContainerInspectResponse
         {
             Config = new Models.ContainerConfig
@@ -114,10 +113,10 @@ public sealed class LiveDriftTests
             },
             HostConfig = new Models.HostConfig
             {
-                RestartPolicy = new Models.RestartPolicy { Name = Models.RestartPolicyKind.UnlessStopped },
+                RestartPolicy = new Models.RestartPolicy { Name = "unless-stopped" },
                 Memory = 128 * 1024 * 1024,
                 MemorySwap = 256 * 1024 * 1024, // the engine doubles memory when swap is not set
-                PortBindings = new Dictionary<string, IList<Models.PortBinding>> { ["8080/tcp"] = [new Models.PortBinding { HostIP = "127.0.0.1", HostPort = "8080" }] },
+                PortBindings = new Dictionary<string, List<Models.HostPortBinding>> { ["8080/tcp"] = [new Models.HostPortBinding { HostIp = "127.0.0.1", HostPort = "8080" }] },
                 NetworkMode = "shop_back",
                 ShmSize = 64 * 1024 * 1024,
                 IpcMode = "private",
@@ -132,7 +131,7 @@ public sealed class LiveDriftTests
                 Networks = new Dictionary<string, Models.EndpointSettings> { ["shop_back"] = new(), ["shop_default"] = new() },
             },
         };
-        var image = new Models.ImageInspectResponse { Config = new Models.DockerOCIImageConfig { Env = ["PATH=/bin"] }, RepoDigests = [] };
+        var image = new Models.ImageInspectResponse { Config = new Models.ImageConfig { Env = ["PATH=/bin"] }, RepoDigests = [] };
         return (definition, networks, live, image);
     }
 }
