@@ -1,5 +1,5 @@
-using ConOps.Agent.Docker;
 using System.Collections.Concurrent;
+using ConOps.Agent.Docker;
 
 namespace ConOps.Agent.Reconcile;
 
