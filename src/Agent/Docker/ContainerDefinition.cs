@@ -82,7 +82,7 @@ public static class ContainerDefinition
                 CapDrop = NullIfEmpty(spec.CapDrop),
                 Privileged = spec.Privileged,
                 SecurityOpt = NullIfEmpty(spec.SecurityOpt),
-                Devices = spec.Devices.Count == 0 ? null! : [.. spec.Devices.Select(d => new DeviceMapping
+                Devices = spec.Devices.Count == 0 ? null! : [.. spec.Devices.Select(d => new HostDevice
                 {
                     PathOnHost = d.HostPath,
                     PathInContainer = string.IsNullOrEmpty(d.ContainerPath) ? d.HostPath : d.ContainerPath,
@@ -92,7 +92,7 @@ public static class ContainerDefinition
                 DnsSearch = NullIfEmpty(spec.DnsSearch),
                 ExtraHosts = NullIfEmpty(spec.ExtraHosts),
                 GroupAdd = NullIfEmpty(spec.GroupAdd),
-                Ulimits = spec.Ulimits.Count == 0 ? null! : [.. spec.Ulimits.OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => new Ulimit { Name = u.Key, Soft = u.Value.Soft, Hard = u.Value.Hard })],
+                Ulimits = spec.Ulimits.Count == 0 ? null! : [.. spec.Ulimits.OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => new ResourceUlimit { Name = u.Key, Soft = u.Value.Soft, Hard = u.Value.Hard })],
                 Sysctls = spec.Sysctls.Count == 0 ? null! : new Dictionary<string, string>(spec.Sysctls, StringComparer.Ordinal),
                 LogConfig = spec.Logging is { Driver.Length: > 0 } logging
                     ? new LogConfig { Type = logging.Driver, Config = new Dictionary<string, string>(logging.Options, StringComparer.Ordinal) }

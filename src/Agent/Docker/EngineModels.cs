@@ -93,7 +93,7 @@ public sealed class HostConfig
 
     public List<string>? SecurityOpt { get; set; }
 
-    public List<DeviceMapping>? Devices { get; set; }
+    public List<HostDevice>? Devices { get; set; }
 
     public List<string>? Dns { get; set; }
 
@@ -103,7 +103,7 @@ public sealed class HostConfig
 
     public List<string>? GroupAdd { get; set; }
 
-    public List<Ulimit>? Ulimits { get; set; }
+    public List<ResourceUlimit>? Ulimits { get; set; }
 
     public Dictionary<string, string>? Sysctls { get; set; }
 
@@ -187,7 +187,7 @@ public sealed class TmpfsOptions
     public long Mode { get; set; }
 }
 
-public sealed class DeviceMapping
+public sealed class HostDevice
 {
     public string? PathOnHost { get; set; }
 
@@ -196,7 +196,7 @@ public sealed class DeviceMapping
     public string? CgroupPermissions { get; set; }
 }
 
-public sealed class Ulimit
+public sealed class ResourceUlimit
 {
     public string? Name { get; set; }
 

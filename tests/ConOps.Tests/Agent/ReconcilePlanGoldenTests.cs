@@ -93,7 +93,7 @@ public sealed class ReconcilePlanGoldenTests
         problems = plan.Problems,
     }, Json);
 
-    private static string FindRepoRoot()
+    internal static string FindRepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ConOps.sln")))
