@@ -69,7 +69,7 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
         await page.GetByTestId("save-app").ClickAsync();
 
         // Then its page shows the web service synced and healthy, desired next to live
-        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/apps/{_app}$"), Slow);
+        await ConsoleBrowser.ExpectAppPageAsync(page, _app);
         await Assertions.Expect(page.GetByTestId($"app-sync-local-{_app}-web")).ToHaveTextAsync("Synced", new() { Timeout = 60_000 });
         await Assertions.Expect(page.GetByTestId($"app-health-local-{_app}-web")).ToHaveTextAsync("Healthy", new() { Timeout = 60_000 });
         await Assertions.Expect(page.GetByTestId("host-section-local")).ToContainTextAsync("environment.GREETING");
