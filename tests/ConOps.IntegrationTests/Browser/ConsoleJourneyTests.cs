@@ -156,7 +156,6 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
         await ConsoleBrowser.ScreenshotAsync(page, "apps");
         await ConsoleBrowser.GoAsync(page, console, $"/apps/{linkedApp}");
         await Assertions.Expect(page.Locator("a[data-testid=app-commit]")).ToHaveAttributeAsync("href", linkedPage);
-        await ConsoleBrowser.ScreenshotAsync(page, "app-commit-link");
         // (removed again so the pages below show only the deployed app)
         Assert.True((await console.Http.DeleteAsync($"/api/apps/{linkedApp}")).IsSuccessStatusCode);
         await ConsoleBrowser.GoAsync(page, console, "/hosts");
