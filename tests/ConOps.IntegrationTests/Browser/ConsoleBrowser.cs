@@ -50,6 +50,18 @@ public static partial class ConsoleBrowser
         await WaitReadyAsync(page);
     }
 
+    /// <summary>
+    /// Waits until the browser shows an app's page, as the user sees it: the address and the heading with its name.
+    /// Polls the page instead of waiting for a navigation event: Blazor navigates inside the page (history.pushState),
+    /// and on a loaded machine that can happen before a navigation wait starts listening, which then never returns.
+    /// </summary>
+    public static async Task ExpectAppPageAsync(IPage page, string app)
+    {
+        var slow = new PageAssertionsToHaveURLOptions { Timeout = 30_000 };
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex($"/apps/{Regex.Escape(Uri.EscapeDataString(app))}$"), slow);
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = app, Exact = true })).ToBeVisibleAsync(new() { Timeout = 30_000 });
+    }
+
     /// <summary>A MudBlazor text field's input, wherever the test id landed (the input or its wrapper).</summary>
     public static ILocator Field(IPage page, string testId) =>
         page.Locator($"input[data-testid={testId}], [data-testid={testId}] input").First;

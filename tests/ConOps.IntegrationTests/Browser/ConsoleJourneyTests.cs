@@ -19,6 +19,8 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
     private readonly DockerEngine _docker = new();
     private readonly GitRepo _repo = new();
     private readonly string _app = "ui-" + Guid.NewGuid().ToString("N")[..6];
+    // An owner folder on the test git HTTP server, so a repository there has a forge's owner/repo.git layout.
+    private readonly string _servedOwner = Path.Combine(TestEnvironment.Require("CONOPS_TEST_GIT_ROOT"), "team-" + Guid.NewGuid().ToString("N")[..6]);
     private ConsoleProcess? _console;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
@@ -69,7 +71,7 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
         await page.GetByTestId("save-app").ClickAsync();
 
         // Then its page shows the web service synced and healthy, desired next to live
-        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/apps/{_app}$"), Slow);
+        await ConsoleBrowser.ExpectAppPageAsync(page, _app);
         await Assertions.Expect(page.GetByTestId($"app-sync-local-{_app}-web")).ToHaveTextAsync("Synced", new() { Timeout = 60_000 });
         await Assertions.Expect(page.GetByTestId($"app-health-local-{_app}-web")).ToHaveTextAsync("Healthy", new() { Timeout = 60_000 });
         await Assertions.Expect(page.GetByTestId("host-section-local")).ToContainTextAsync("environment.GREETING");
@@ -116,7 +118,7 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
         await Assertions.Expect(health).Not.ToHaveTextAsync("Healthy", new() { Timeout = 60_000 });
         await Assertions.Expect(health).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("conops-health-(degraded|missing)"), new() { Timeout = 60_000 });
         await ConsoleBrowser.ScreenshotAsync(page, "fleet-degraded");
-        _repo.Commit("Serve again", ("compose.yaml", Compose("httpd -f -p 8080 -h /www")));
+        var running = _repo.Commit("Serve again", ("compose.yaml", Compose("httpd -f -p 8080 -h /www")));
         await Assertions.Expect(health).ToHaveTextAsync("Healthy", new() { Timeout = 60_000 });
         await Assertions.Expect(sync).ToHaveTextAsync("Synced", new() { Timeout = 60_000 });
         output.WriteLine("badge states seen through the crash and the fix: " + string.Join(" -> ", await page.EvaluateAsync<string[]>("() => window.__seen")));
@@ -140,10 +142,22 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
         await Assertions.Expect(page.GetByTestId("history")).ToContainTextAsync("self-heal", new() { Timeout = 30_000 });
         await ConsoleBrowser.ScreenshotAsync(page, "history");
 
-        // The other pages, each looked at
+        // The other pages, each looked at. On the Apps page a commit of a repository at a forge-shaped http(s) URL
+        // (owner/repo.git, here on the test git server) links to its commit page, without the user name written
+        // into the URL; a commit of any other repository (this local path) is text with the full hash as tooltip.
+        var (linkedApp, linkedCommit, linkedPage) = await AddAppServedOverHttpAsync(console);
         await ConsoleBrowser.GoAsync(page, console, "/apps");
         await Assertions.Expect(page.GetByTestId("apps")).ToContainTextAsync(_app);
+        var commitLink = page.Locator($"a[data-testid=commit-{linkedApp}]");
+        await Assertions.Expect(commitLink).ToHaveAttributeAsync("href", linkedPage);
+        await Assertions.Expect(commitLink).ToHaveTextAsync(linkedCommit[..12]);
+        await Assertions.Expect(commitLink).ToHaveAttributeAsync("title", linkedCommit);
+        await Assertions.Expect(page.Locator($"span[data-testid=commit-{_app}]")).ToHaveAttributeAsync("title", running);
         await ConsoleBrowser.ScreenshotAsync(page, "apps");
+        await ConsoleBrowser.GoAsync(page, console, $"/apps/{linkedApp}");
+        await Assertions.Expect(page.Locator("a[data-testid=app-commit]")).ToHaveAttributeAsync("href", linkedPage);
+        // (removed again so the pages below show only the deployed app)
+        Assert.True((await console.Http.DeleteAsync($"/api/apps/{linkedApp}")).IsSuccessStatusCode);
         await ConsoleBrowser.GoAsync(page, console, "/hosts");
         await Assertions.Expect(page.GetByTestId("hosts-table")).ToContainTextAsync("online");
         await ConsoleBrowser.ScreenshotAsync(page, "hosts");
@@ -236,6 +250,33 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "app.rollback" && e.GetProperty("actor").GetString()!.StartsWith("operator-", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Publishes the repository on the test git HTTP server as &lt;owner&gt;/&lt;repo&gt;.git, adds an app for it (on a host
+    /// that never connects: only its render matters) and waits until the console has rendered its commit.
+    /// </summary>
+    private async Task<(string App, string Commit, string CommitPage)> AddAppServedOverHttpAsync(ConsoleProcess console)
+    {
+        var app = _app + "-http";
+        var server = new Uri(TestEnvironment.Require("CONOPS_TEST_GIT_HTTP"));
+        var user = TestEnvironment.Require("CONOPS_TEST_GIT_HTTP_USER");
+        Directory.CreateDirectory(_servedOwner);
+        var bare = Path.Combine(_servedOwner, app + ".git");
+        _repo.Git("init", "-q", "--bare", bare);
+        _repo.Git("push", "-q", bare, "main");
+        var commit = _repo.Git("rev-parse", "HEAD").Trim();
+        var repoPath = $"{Path.GetFileName(_servedOwner)}/{app}";
+        var created = await console.Http.PostAsJsonAsync("/api/apps", new
+        {
+            name = app,
+            repoUrl = $"{server.Scheme}://{user}@{server.Authority}/{repoPath}.git",
+            hosts = new[] { "elsewhere" },
+            git = new { username = user, password = TestEnvironment.Require("CONOPS_TEST_GIT_HTTP_PASSWORD") },
+        });
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        await Eventually.Until(() => console.GetJsonAsync($"/api/apps/{app}"), a => a.GetProperty("commit").GetString() == commit, TimeSpan.FromSeconds(30), $"{app} to render its commit");
+        return (app, commit, $"{server.Scheme}://{server.Authority}/{repoPath}/commit/{commit}");
+    }
+
     private async Task<string> EnvironmentAsync()
     {
         var web = (await _docker.ManagedContainersAsync(_app)).Single(c => c.Labels["com.docker.compose.service"] == "web");
@@ -298,5 +339,9 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
         await _docker.RemoveAppAsync(_app);
         _docker.Dispose();
         _repo.Dispose();
+        if (Directory.Exists(_servedOwner))
+        {
+            Directory.Delete(_servedOwner, recursive: true);
+        }
     }
 }

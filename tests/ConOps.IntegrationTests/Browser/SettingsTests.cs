@@ -199,7 +199,7 @@ public sealed class SettingsTests(ITestOutputHelper output) : IAsyncLifetime
         await Assertions.Expect(ConsoleBrowser.Field(page, "app-self-heal")).ToBeCheckedAsync();
         await ConsoleBrowser.Field(page, "app-self-heal").ClickAsync();
         await page.GetByTestId("save-app").ClickAsync();
-        await page.WaitForURLAsync($"**/apps/{_app}");
+        await ConsoleBrowser.ExpectAppPageAsync(page, _app);
 
         // Then self-heal is off and everything the form did not show is still there
         var app = await console.GetJsonAsync($"/api/apps/{_app}");
@@ -215,7 +215,7 @@ public sealed class SettingsTests(ITestOutputHelper output) : IAsyncLifetime
         await ConsoleBrowser.Field(page, "app-repo").FillAsync(_repo.Path);
         await ConsoleBrowser.Field(page, "app-hosts").FillAsync("local, nas");
         await page.GetByTestId("save-app").ClickAsync();
-        await page.WaitForURLAsync($"**/apps/{_app}");
+        await ConsoleBrowser.ExpectAppPageAsync(page, _app);
 
         // Then the form's fields change and the rest is kept
         app = await console.GetJsonAsync($"/api/apps/{_app}");
