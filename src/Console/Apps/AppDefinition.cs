@@ -74,8 +74,9 @@ public sealed partial class AppDefinition
         {
             errors["repoUrl"] = ["Give the repository as a local path, file://, git://, http(s)://, ssh://host:port/path or user@host:path."];
         }
-        else if (UrlWithPassword().IsMatch(RepoUrl))
+        else if (UrlWithPassword().IsMatch(RepoUrl) || HttpUrlWithUser().IsMatch(RepoUrl))
         {
+            // Over http(s) a user name alone may be a token (GitHub and others accept one there).
             errors["repoUrl"] = ["Do not put credentials in the URL (they would show in logs and the API); give them under 'git'."];
         }
         else if (UrlScheme().Match(RepoUrl) is { Success: true } scheme && !KnownSchemes.Contains(scheme.Groups[1].Value.ToLowerInvariant()))
@@ -167,6 +168,9 @@ public sealed partial class AppDefinition
 
     [GeneratedRegex("^[a-zA-Z][a-zA-Z0-9+.-]*://[^/@]*:[^/@]*@")]
     private static partial Regex UrlWithPassword();
+
+    [GeneratedRegex("^https?://[^/@]*@", RegexOptions.IgnoreCase)]
+    private static partial Regex HttpUrlWithUser();
 
     [GeneratedRegex("^([a-zA-Z][a-zA-Z0-9+.-]*)://")]
     private static partial Regex UrlScheme();

@@ -66,6 +66,23 @@ public sealed class SourceModelTests
     }
 
     [Theory]
+    [InlineData("https://ghp_0123456789abcdef@github.com/org/app.git", false)]
+    [InlineData("HTTP://deploy@git.lan/app.git", false)]
+    [InlineData("https://user:pass@git.lan/app.git", false)]
+    [InlineData("ssh://git@git.lan:2222/app.git", true)]
+    [InlineData("git@github.com:org/app.git", true)]
+    public void A_user_or_token_in_an_http_url_is_refused_but_an_ssh_user_is_not(string url, bool accepted)
+    {
+        var errors = new AppDefinition { Name = "web", RepoUrl = url, Hosts = ["local"] }.Validate();
+
+        Assert.Equal(accepted, !errors.ContainsKey("repoUrl"));
+        if (!accepted)
+        {
+            Assert.Contains("credentials", errors["repoUrl"][0], StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
     [InlineData("ssh://git@host:2222/srv/app.git", true)]
     [InlineData("git@github.com:org/app.git", true)]
     [InlineData("https://github.com/org/app.git", false)]
