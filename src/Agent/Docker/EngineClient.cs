@@ -29,6 +29,9 @@ public sealed class EngineClient : IDisposable
     /// <summary>How long a call that is not a stream may take (a stop adds its grace period).</summary>
     public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(100);
 
+    /// <summary>The largest answer read whole: a list of thousands of containers is a few MiB.</summary>
+    private const int MaxAnswer = 64 * 1024 * 1024;
+
     /// <summary>The most of an error body read: engine messages are short, a proxy's error page need not be.</summary>
     private const int MaxErrorBody = 16 * 1024;
 
@@ -71,7 +74,12 @@ public sealed class EngineClient : IDisposable
                 throw new ArgumentException($"Docker endpoint '{endpoint}' is not supported: use unix:///path/to/docker.sock or tcp://host:port.", nameof(endpoint));
         }
         Endpoint = endpoint;
-        _http = new HttpClient(handler) { BaseAddress = address, Timeout = Timeout.InfiniteTimeSpan };
+        _http = new HttpClient(handler)
+        {
+            BaseAddress = address,
+            Timeout = Timeout.InfiniteTimeSpan, // per call instead: see SendAsync
+            MaxResponseContentBufferSize = MaxAnswer,
+        };
     }
 
     public string Endpoint { get; }
