@@ -143,8 +143,8 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
         await ConsoleBrowser.ScreenshotAsync(page, "history");
 
         // The other pages, each looked at. On the Apps page a commit of a repository at a forge-shaped http(s) URL
-        // (owner/repo.git, here on the test git server) links to its commit page, without the user name written
-        // into the URL; a commit of any other repository (this local path) is text with the full hash as tooltip.
+        // (owner/repo.git, here on the test git server) links to its commit page; a commit of any other repository
+        // (this local path) is text with the full hash as tooltip.
         var (linkedApp, linkedCommit, linkedPage) = await AddAppServedOverHttpAsync(console);
         await ConsoleBrowser.GoAsync(page, console, "/apps");
         await Assertions.Expect(page.GetByTestId("apps")).ToContainTextAsync(_app);
@@ -268,7 +268,7 @@ public sealed class ConsoleJourneyTests(ITestOutputHelper output) : IAsyncLifeti
         var created = await console.Http.PostAsJsonAsync("/api/apps", new
         {
             name = app,
-            repoUrl = $"{server.Scheme}://{user}@{server.Authority}/{repoPath}.git",
+            repoUrl = $"{server.Scheme}://{server.Authority}/{repoPath}.git",
             hosts = new[] { "elsewhere" },
             git = new { username = user, password = TestEnvironment.Require("CONOPS_TEST_GIT_HTTP_PASSWORD") },
         });

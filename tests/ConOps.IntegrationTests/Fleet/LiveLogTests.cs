@@ -25,6 +25,13 @@ public sealed class LiveLogTests(ITestOutputHelper output) : IAsyncLifetime
               talker:
                 image: conops-test/busybox:1
                 command: ["sh", "-c", "seq 1 {{Lines}}; exec sleep 3600"]
+              mixed:
+                image: conops-test/busybox:1
+                command: ["sh", "-c", "echo to-stdout; echo to-stderr >&2; exec sleep 3600"]
+              terminal:
+                image: conops-test/busybox:1
+                tty: true
+                command: ["sh", "-c", "echo on-a-terminal; echo also-stderr >&2; exec sleep 3600"]
             """));
         _console = await ConsoleProcess.StartAsync(new Dictionary<string, string>
         {
@@ -51,7 +58,7 @@ public sealed class LiveLogTests(ITestOutputHelper output) : IAsyncLifetime
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(follow.Token));
 
         // Then it receives every line, in order (the container may still be writing when it starts)
-        await Eventually.Until(async () => (await _engine.ManagedContainersAsync(_app)).Count, n => n == 1, TimeSpan.FromSeconds(10), "one talker container");
+        await Eventually.Until(async () => (await _engine.ManagedContainersAsync(_app)).Count(c => c.Labels["conops.service"] == "talker"), n => n == 1, TimeSpan.FromSeconds(10), "one talker container");
         for (var expected = 1; expected <= Lines; expected++)
         {
             var line = await reader.ReadLineAsync(follow.Token);
@@ -85,6 +92,39 @@ public sealed class LiveLogTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains("no connected agent", await noHost.Content.ReadAsStringAsync(follow.Token), StringComparison.Ordinal);
         var noService = await http.GetStringAsync($"/api/logs/local/{_app}/nothing?tail=3", follow.Token);
         Assert.Contains("[conops] log stream ended: No container for service nothing", noService, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Stdout_and_stderr_are_told_apart_and_a_container_with_a_terminal_is_read_as_one_stream()
+    {
+        var console = _console!;
+        Assert.Equal(HttpStatusCode.Created, (await console.Http.PostAsJsonAsync("/api/apps", new { name = _app, repoUrl = _repo.Path, branch = "main", path = ".", hosts = new[] { "local" } })).StatusCode);
+        foreach (var service in new[] { "mixed", "terminal" })
+        {
+            await Eventually.Until(() => console.ServiceAsync(_app, service), s => s is { } row && row.GetProperty("status").GetString() == "synced", TimeSpan.FromSeconds(45), $"{service} to run");
+        }
+
+        // When the framed output of a container without a terminal is read
+        var mixed = await Eventually.Until(
+            () => console.Http.GetStringAsync($"/api/logs/local/{_app}/mixed?tail=all&format=ndjson"),
+            text => text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length == 2,
+            TimeSpan.FromSeconds(20),
+            "both lines of mixed");
+        var records = mixed.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => JsonDocument.Parse(line).RootElement)
+            .ToDictionary(r => r.GetProperty("text").GetString()!, r => r.GetProperty("stream").GetString());
+
+        // Then each line keeps the stream it was written to
+        Assert.Equal("stdout", records["to-stdout"]);
+        Assert.Equal("stderr", records["to-stderr"]);
+
+        // And a terminal's single raw stream arrives as text (no frame headers read into it, no carriage returns)
+        var terminal = await Eventually.Until(
+            () => console.Http.GetStringAsync($"/api/logs/local/{_app}/terminal?tail=all"),
+            text => text.Contains("also-stderr", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(20),
+            "the terminal's lines");
+        Assert.Equal("on-a-terminal\nalso-stderr\n", terminal);
     }
 
     public async Task DisposeAsync()
