@@ -152,6 +152,11 @@ ensure_packages() {
   command -v docker >/dev/null 2>&1 || pkgs+=(docker.io)
   dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || pkgs+=(busybox-static)
   command -v docker-compose >/dev/null 2>&1 || pkgs+=(docker-compose)
+  # The Deploy tests: the debootstrap base image, the Native AOT agent (clang, zlib), systemd-analyze.
+  command -v debootstrap >/dev/null 2>&1 || pkgs+=(debootstrap)
+  command -v clang >/dev/null 2>&1 || pkgs+=(clang)
+  dpkg-query -W -f='${Status}' zlib1g-dev 2>/dev/null | grep -q 'ok installed' || pkgs+=(zlib1g-dev)
+  command -v systemd-analyze >/dev/null 2>&1 || pkgs+=(systemd)
   command -v docker-registry >/dev/null 2>&1 || pkgs+=(docker-registry)
   command -v htpasswd >/dev/null 2>&1 || pkgs+=(apache2-utils)
   [ -x /usr/sbin/sshd ] || pkgs+=(openssh-server)
