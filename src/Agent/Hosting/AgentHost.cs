@@ -25,6 +25,33 @@ public static class AgentHost
         builder.Services.AddHostedService<StartupCompaction>();
         return builder;
     }
+
+    /// <summary>
+    /// Null when the agent can write its data directory, else what to do about it. A bind-mounted folder the
+    /// engine created on the agent's behalf belongs to root; without this check the agent would stop with a
+    /// stack trace from whichever store touched the folder first.
+    /// </summary>
+    public static string? DataDirectoryProblem(IConfiguration configuration)
+    {
+        var path = configuration["ConOps:Agent:DataDirectory"] is { Length: > 0 } configured ? configured : new AgentOptions().DataDirectory;
+        try
+        {
+            Directory.CreateDirectory(path);
+            var probe = Path.Combine(path, ".write-test");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+            return null;
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            var uid = File.Exists("/proc/self/status")
+                ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal))?.Split('\t', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(1)
+                : null;
+            return uid is null
+                ? $"The agent cannot write its data directory {path} ({ex.Message}). Give the agent's user a folder it owns there, or set ConOps:Agent:DataDirectory."
+                : $"The agent (uid {uid}) cannot write its data directory {path} ({ex.Message}). Create it for the agent: sudo install -d -o {uid} -g {uid} -m 0700 {path}";
+        }
+    }
 }
 
 /// <summary>
