@@ -75,7 +75,12 @@ public sealed partial class Reconciler
                 LogRemovedAppPruneFailed(app, container.Name, ex.Message);
             }
         }
-        // Its networks go too (as `docker compose down` does); volumes hold data and stay.
+        await RemoveAppNetworksAsync(app, ct);
+    }
+
+    /// <summary>An app's networks (as <c>docker compose down</c> removes them); volumes hold data and stay.</summary>
+    private async Task RemoveAppNetworksAsync(string app, CancellationToken ct)
+    {
         var networks = await _engine.ListNetworksAsync([ManagedLabels.ManagedFilter, $"{ManagedLabels.App}={app}"], ct);
         foreach (var network in networks)
         {

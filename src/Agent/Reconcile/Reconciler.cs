@@ -237,6 +237,11 @@ public sealed partial class Reconciler : BackgroundService
             if (outcomes.All(o => o.Action != ApplyAction.Failed))
             {
                 _appliedFingerprints[app.App] = fingerprint;
+                if (isDeployment && app.Services.Count == 0 && app.Policy?.Prune == true)
+                {
+                    // The app was deleted in the console: its containers are gone, its networks go too.
+                    await RemoveAppNetworksAsync(app.App, ct);
+                }
             }
             if (outcomes.Count > 0)
             {

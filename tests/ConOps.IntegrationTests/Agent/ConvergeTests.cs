@@ -331,6 +331,31 @@ public sealed class ConvergeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_an_app_deleted_in_the_console_When_it_arrives_with_no_services_and_prune_on_Then_its_containers_and_networks_go_and_volumes_stay()
+    {
+        // Given: a deployed app with its default network and a named volume.
+        var web = Web("web");
+        web.Mounts.Add(new Mount { Type = "volume", Source = $"{_app}_data", Target = "/data" });
+        var app = App(_app, prune: true, services: [web]);
+        app.Volumes.Add(new VolumeSpec { Name = "data", EngineName = $"{_app}_data" });
+        _agent.Deploy(app);
+        await _agent.ReconcileAsync(_app);
+        Assert.Contains(await _engine.Client.Networks.ListNetworksAsync(), n => n.Name == $"{_app}_default");
+
+        // When: the console deletes the app, it keeps sending it without services until every host removed it.
+        var deleted = app.Clone();
+        deleted.Services.Clear();
+        deleted.Revision = "deleted";
+        _agent.Deploy(deleted);
+        await _agent.ReconcileAsync(_app);
+
+        // Then: its containers and its network are gone; the volume (data) stays.
+        Assert.Empty(await _engine.ManagedContainersAsync(_app));
+        Assert.DoesNotContain(await _engine.Client.Networks.ListNetworksAsync(), n => n.Name == $"{_app}_default");
+        Assert.Contains((await _engine.Client.Volumes.ListAsync(CancellationToken.None)).Volumes, v => v.Name == $"{_app}_data");
+    }
+
+    [Fact]
     public async Task Given_secrets_and_configs_with_uid_gid_and_mode_When_mounted_Then_the_files_have_that_owner_and_mode_inside_the_container()
     {
         // Given: one content mounted three ways.
