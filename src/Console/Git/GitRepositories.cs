@@ -250,11 +250,16 @@ public sealed class GitRepositories(IOptions<ConsoleOptions> options, SshCommand
         }
     }
 
-    public static GitSourceException Explain(string url, string message)
+    public static GitSourceException Explain(string url, string message) => Explain(url, message, CurrentUser);
+
+    /// <summary>Turns a Git failure into a message that says what to do; <c>consoleUser</c> (a uid) is named in ownership advice.</summary>
+    public static GitSourceException Explain(string url, string message, string consoleUser)
     {
         static bool Has(string text, string part) => text.Contains(part, StringComparison.OrdinalIgnoreCase);
         return message switch
         {
+            // libgit2 refuses a local repository another user owns (CVE-2022-24765); retrying never helps.
+            _ when Has(message, "not owned by current user") => NotOwned(url, message, consoleUser),
             _ when Has(message, "Host key verification failed") => new($"the SSH host key of {url} is not trusted: add the server's known_hosts line to the app (git.sshKnownHosts) ({message.Trim()})", transient: false),
             _ when Has(message, "Permission denied") => new($"{url} refused the SSH key ({message.Trim()})", transient: false),
             _ when Has(message, "401") || Has(message, "authentication") || Has(message, "replays") => new($"{url} requires valid credentials: authentication failed ({message.Trim()})", transient: false),
@@ -263,6 +268,41 @@ public sealed class GitRepositories(IOptions<ConsoleOptions> options, SshCommand
             _ when Has(message, "404") || Has(message, "not found") || Has(message, "does not appear to be a git repository") || Has(message, "could not find repository") => new($"repository {url} does not exist or is not readable ({message.Trim()})", transient: false),
             _ => new($"cannot reach repository {url}: {message.Trim()}", transient: true),
         };
+    }
+
+    private static GitSourceException NotOwned(string url, string message, string consoleUser)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, "path '(?<path>[^']+)'");
+        var path = match.Success ? match.Groups["path"].Value : url;
+        return new(
+            $"repository {path} belongs to another user: Git reads only repositories owned by the user the console runs as (uid {consoleUser}). " +
+            $"Fix it with `chown -R {consoleUser} {path}` (on the machine that holds the folder, the path as mounted there), " +
+            $"or mark it safe for that user with `git config --global --add safe.directory {path}` ({message.Trim()})",
+            transient: false);
+    }
+
+    /// <summary>The effective uid of this process (what `id -u` prints for it); the user name where there is no /proc.</summary>
+    public static string CurrentUser { get; } = ReadCurrentUser();
+
+    private static string ReadCurrentUser()
+    {
+        try
+        {
+            // "Uid:" lists real, effective, saved and filesystem uid; file ownership checks use the effective one.
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+            var fields = line?.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (fields is { Length: >= 3 })
+            {
+                return fields[2];
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return Environment.UserName;
     }
 
     private static void WriteTree(Tree tree, string directory, ref long written)

@@ -16,8 +16,15 @@ public static class ConsoleMetrics
     private static readonly Counter<long> SyncOutcomes = Meter.CreateCounter<long>(
         "conops.sync.outcomes", "{sync}", "App syncs by outcome: published (new desired state), unchanged (commit changed no service), failed.");
 
-    private static readonly Histogram<double> GitPollDuration = Meter.CreateHistogram<double>(
-        "conops.git.poll.duration", "s", "Time to ask a repository where its branch points.");
+    /// <summary>
+    /// Bucket bounds for histograms in seconds. Without them OpenTelemetry uses its defaults, which are meant
+    /// for milliseconds (0 to 10000), and every sub-five-second poll lands in the same bucket.
+    /// </summary>
+    public static readonly IReadOnlyList<double> SecondsBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+    private static readonly Histogram<double> GitPollDuration = Meter.CreateHistogram(
+        "conops.git.poll.duration", "s", "Time to ask a repository where its branch points.", tags: null,
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
 
     private static readonly Counter<long> GitPollFailures = Meter.CreateCounter<long>(
         "conops.git.poll.failures", "{poll}", "Branch checks that failed (unreachable repository, missing branch, bad credentials).");

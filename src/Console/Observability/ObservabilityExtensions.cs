@@ -23,10 +23,18 @@ public static class ObservabilityExtensions
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("conops-console", serviceVersion: typeof(ObservabilityExtensions).Assembly.GetName().Version?.ToString(3)))
             .WithMetrics(metrics => metrics
-            .AddMeter(ConsoleMetrics.MeterName, AgentMetrics.MeterName)
+            .AddConsoleMeters()
             .AddPrometheusExporter());
         return services;
     }
+
+    /// <summary>
+    /// The console's meter and the in-process agent's. The agent's reconcile histogram (seconds) carries no bucket
+    /// advice, so a view gives it the buckets the standalone agent's own exporter uses: the same series either way.
+    /// </summary>
+    public static MeterProviderBuilder AddConsoleMeters(this MeterProviderBuilder metrics) => metrics
+        .AddMeter(ConsoleMetrics.MeterName, AgentMetrics.MeterName)
+        .AddView("conops.agent.reconcile.duration", new ExplicitBucketHistogramConfiguration { Boundaries = [.. PrometheusText.Buckets] });
 
     /// <summary>
     /// On the UI port: <c>/healthz</c> (the process serves requests), <c>/readyz</c> (database and agents

@@ -176,7 +176,7 @@ public sealed class SettingsTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Editing_an_app_in_settings_keeps_what_the_form_does_not_show_and_saves_its_switches()
+    public async Task Editing_an_app_in_settings_keeps_what_the_form_does_not_show_and_saves_its_switches_and_deleting_it_asks_first()
     {
         var console = _console!;
         // Given an app with variables, approval on its host and a registry login, none of which the form shows
@@ -223,6 +223,29 @@ public sealed class SettingsTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal("1", app.GetProperty("variables").GetProperty("TAG").GetString());
         Assert.Equal(["local"], app.GetProperty("policy").GetProperty("approvalHosts").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(["registry.example:5000"], app.GetProperty("secrets").GetProperty("registryPasswordsSet").EnumerateArray().Select(e => e.GetString()));
+
+        // When the admin deletes it, a dialog names the app and says what happens; cancelling keeps it
+        await ConsoleBrowser.GoAsync(page, console, "/settings/apps");
+        var row = page.Locator("tr", new() { HasText = _app });
+        await page.GetByTestId($"delete-app-{_app}").ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await Assertions.Expect(dialog).ToContainTextAsync($"Delete {_app}?");
+        await Assertions.Expect(dialog).ToContainTextAsync("removes its containers and networks from every host");
+        await Assertions.Expect(dialog).ToContainTextAsync("Named volumes");
+        await ConsoleBrowser.ScreenshotAsync(page, "settings-delete-app");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+        await Assertions.Expect(dialog).ToHaveCountAsync(0);
+        await Assertions.Expect(row).ToHaveCountAsync(1);
+
+        // When they confirm, the row goes without a reload, the API no longer knows the app, and the audit log says who
+        await page.GetByTestId($"delete-app-{_app}").ClickAsync();
+        await dialog.GetByRole(AriaRole.Button, new() { Name = $"Delete {_app}" }).ClickAsync();
+        await Assertions.Expect(row).ToHaveCountAsync(0, new() { Timeout = 30_000 });
+        Assert.Equal(HttpStatusCode.NotFound, (await console.Http.GetAsync($"/api/apps/{_app}")).StatusCode);
+        var audit = (await console.GetJsonAsync("/api/audit")).EnumerateArray();
+        Assert.Contains(audit, e => e.GetProperty("action").GetString() == "app.delete" && e.GetProperty("target").GetString() == _app);
+        await ConsoleBrowser.GoAsync(page, console, "/apps");
+        await Assertions.Expect(page.GetByTestId("empty-state")).ToContainTextAsync("No apps yet");
     }
 
     [Fact]

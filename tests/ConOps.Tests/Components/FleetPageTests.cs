@@ -42,6 +42,17 @@ public sealed class FleetPageTests : IAsyncLifetime
     }
 
     [Fact]
+    public void With_a_host_but_no_service_the_page_says_none_is_deployed_yet_instead_of_blaming_filters()
+    {
+        _fleet.HostConnected(new Hello { HostName = "nas", AgentVersion = "1", EngineVersion = "20.10" });
+
+        var page = RenderFleet();
+
+        Assert.Contains("No services yet", page.Find("[data-testid=no-services]").TextContent);
+        Assert.Empty(page.FindAll("[data-testid=no-match]"));
+    }
+
+    [Fact]
     public void Counts_each_sync_and_health_state_and_greys_offline_hosts()
     {
         _fleet.HostConnected(new Hello { HostName = "nas", AgentVersion = "1", EngineVersion = "20.10" });

@@ -14,6 +14,22 @@ public sealed class PageLogicTests
         new(host, app, name, "synced", sync, health, "", null, image, "", "", "", null, null, drifted ?? [], new Dictionary<string, string>(), true, DateTimeOffset.UnixEpoch);
 
     [Fact]
+    public void An_app_whose_source_fails_before_anything_runs_shows_the_error_not_a_green_zero()
+    {
+        Assert.Equal([new Apps.Badge("conops-health-degraded", "error: nothing deployed")], Apps.ServiceBadges([], sourceFails: true));
+        Assert.Equal([new Apps.Badge("conops-sync-unknown", "no services yet")], Apps.ServiceBadges([], sourceFails: false));
+    }
+
+    [Fact]
+    public void An_apps_service_badges_count_each_state_and_leave_out_zeros()
+    {
+        var rows = new[] { Row("nas", "shop", "web"), Row("nas", "shop", "db", sync: "OutOfSync", health: "Degraded") };
+
+        Assert.Equal(["1 synced", "1 not synced", "1 unhealthy"], Apps.ServiceBadges(rows, sourceFails: true).Select(b => b.Text));
+        Assert.Equal(["1 not synced"], Apps.ServiceBadges([Row("nas", "shop", "db", sync: "OutOfSync")], sourceFails: false).Select(b => b.Text));
+    }
+
+    [Fact]
     public void The_fleet_filter_combines_facets_and_searches_names_images_and_drifted_fields()
     {
         var rows = new[]

@@ -103,6 +103,30 @@ public sealed class SourceModelTests
     }
 
     [Fact]
+    public void A_repository_another_user_owns_is_a_lasting_error_that_names_the_console_uid_and_both_fixes()
+    {
+        var error = GitRepositories.Explain("/repos/web", "repository path '/repos/web' is not owned by current user", "10001");
+
+        Assert.False(error.Transient);
+        Assert.Contains("uid 10001", error.Message, StringComparison.Ordinal);
+        Assert.Contains("chown -R 10001 /repos/web", error.Message, StringComparison.Ordinal);
+        Assert.Contains("safe.directory /repos/web", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot reach", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Ownership_advice_names_the_uid_this_process_runs_as()
+    {
+        // The same number `id -u` prints for this process.
+        using var id = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("id", "-u") { RedirectStandardOutput = true })!;
+        var uid = id.StandardOutput.ReadToEnd().Trim();
+        id.WaitForExit();
+
+        Assert.Equal(uid, GitRepositories.CurrentUser);
+        Assert.Contains($"chown -R {uid} /srv/git/web", GitRepositories.Explain("file:///srv/git/web", "repository path '/srv/git/web' is not owned by current user").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Retries_back_off_exponentially_with_bounded_jitter()
     {
         var min = TimeSpan.FromSeconds(10);
