@@ -54,17 +54,32 @@ public sealed class DockerEngine : IDisposable
         return inspect.State.Running ? inspect : null;
     }
 
-    /// <summary>Removes every container, network and volume of an app (test cleanup: the engine's address pools are finite).</summary>
+    /// <summary>
+    /// Removes every container, network and volume of an app (test cleanup: the engine's address pools are finite).
+    /// An agent that is still running may recreate a container meanwhile (self-heal), which keeps the network in
+    /// use: the sweep is repeated until the network goes.
+    /// </summary>
     public async Task RemoveAppAsync(string app)
     {
-        foreach (var c in await ManagedContainersAsync(app))
-        {
-            await Client.Containers.RemoveContainerAsync(c.ID, new ContainerRemoveParameters { Force = true });
-        }
         var project = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [$"com.docker.compose.project={app}"] = true } };
-        foreach (var network in await Client.Networks.ListNetworksAsync(new NetworksListParameters { Filters = project }))
+        for (var attempt = 1; ; attempt++)
         {
-            await Client.Networks.DeleteNetworkAsync(network.ID);
+            foreach (var c in await ManagedContainersAsync(app))
+            {
+                await Client.Containers.RemoveContainerAsync(c.ID, new ContainerRemoveParameters { Force = true });
+            }
+            try
+            {
+                foreach (var network in await Client.Networks.ListNetworksAsync(new NetworksListParameters { Filters = project }))
+                {
+                    await Client.Networks.DeleteNetworkAsync(network.ID);
+                }
+                break;
+            }
+            catch (DockerApiException ex) when (attempt < 20 && ex.ResponseBody.Contains("active endpoints", StringComparison.Ordinal))
+            {
+                await Task.Delay(500);
+            }
         }
         var volumes = await Client.Volumes.ListAsync(new VolumesListParameters { Filters = project });
         foreach (var volume in volumes.Volumes ?? [])
