@@ -15,6 +15,31 @@ public sealed class EngineException(HttpStatusCode status, string message) : Exc
     public bool IsNotFound => StatusCode == HttpStatusCode.NotFound;
 }
 
+/// <summary>Reads the engine's own message out of an error answer.</summary>
+public static class EngineErrors
+{
+    public static string Message(System.Net.HttpStatusCode status, string body)
+    {
+        if (string.IsNullOrWhiteSpace(body))
+        {
+            return $"{(int)status} {status}";
+        }
+        // The engine answers {"message": "..."}; the message itself often quotes a URL or a reference.
+        try
+        {
+            if (JsonSerializer.Deserialize(body, EngineJson.Default.EngineErrorBody) is { Message: { } message })
+            {
+                return message.Trim();
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON (a proxy's page, say): show it as it came.
+        }
+        return body.Trim();
+    }
+}
+
 /// <summary>
 /// The Docker Engine API calls the agent makes, over the engine's Unix socket (or plain TCP), with
 /// source-generated JSON for just the objects involved (<see cref="EngineJson"/>). Paths carry no API

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ConOps.Contract;
 using ServiceSpec = ConOps.Contract.ServiceSpec;
 
@@ -113,29 +112,4 @@ public sealed partial class ImagePuller(EngineClient engine, ILogger<ImagePuller
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Service {Service}: {Warning}")]
     private partial void LogUsingLocal(string service, string warning);
-}
-
-/// <summary>Reads the engine's own message out of an error answer.</summary>
-public static class EngineErrors
-{
-    public static string Message(System.Net.HttpStatusCode status, string body)
-    {
-        if (string.IsNullOrWhiteSpace(body))
-        {
-            return $"{(int)status} {status}";
-        }
-        // The engine answers {"message": "..."}; the message itself often quotes a URL or a reference.
-        try
-        {
-            if (JsonSerializer.Deserialize(body, EngineJson.Default.EngineErrorBody) is { Message: { } message })
-            {
-                return message.Trim();
-            }
-        }
-        catch (JsonException)
-        {
-            // Not JSON (a proxy's page, say): show it as it came.
-        }
-        return body.Trim();
-    }
 }

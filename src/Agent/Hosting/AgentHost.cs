@@ -44,9 +44,7 @@ public static class AgentHost
         }
         catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
         {
-            var uid = File.Exists("/proc/self/status")
-                ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal))?.Split('\t', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(1)
-                : null;
+            var uid = ConOps.Shared.ProcessUser.EffectiveUid;
             return uid is null
                 ? $"The agent cannot write its data directory {path} ({ex.Message}). Give the agent's user a folder it owns there, or set ConOps:Agent:DataDirectory."
                 : $"The agent (uid {uid}) cannot write its data directory {path} ({ex.Message}). Create it for the agent: sudo install -d -o {uid} -g {uid} -m 0700 {path}";

@@ -282,28 +282,7 @@ public sealed class GitRepositories(IOptions<ConsoleOptions> options, SshCommand
     }
 
     /// <summary>The effective uid of this process (what `id -u` prints for it); the user name where there is no /proc.</summary>
-    public static string CurrentUser { get; } = ReadCurrentUser();
-
-    private static string ReadCurrentUser()
-    {
-        try
-        {
-            // "Uid:" lists real, effective, saved and filesystem uid; file ownership checks use the effective one.
-            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
-            var fields = line?.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (fields is { Length: >= 3 })
-            {
-                return fields[2];
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-        return Environment.UserName;
-    }
+    public static string CurrentUser { get; } = ConOps.Shared.ProcessUser.EffectiveUid ?? Environment.UserName;
 
     private static void WriteTree(Tree tree, string directory, ref long written)
     {
